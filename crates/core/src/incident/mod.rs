@@ -1,0 +1,26 @@
+//! The incident aggregate: model, vocabularies, state machine, actions, ports and service.
+
+mod action;
+mod category;
+mod enums;
+mod key;
+mod machine;
+mod model;
+mod ports;
+mod progress;
+mod service;
+
+pub use action::{Action, Evidence, MAX_EFFORT_MINUTES, Notification, Sha256Hex, is_response_report};
+pub use category::{IncidentCategory, RSIT};
+pub use enums::{
+    ActionKind, Audience, Determination, EvidenceKind, Outcome, Priority, ProgressState, Resolution, Severity, Source,
+    Stage, Status, Tlp, Urgency, WorkflowState,
+};
+pub use key::IncidentKey;
+pub use machine::{Command, Decision, allowed_resolutions, allowed_targets, decide, main_line_index};
+pub use model::{Classification, Incident, Milestones, NewIncident, Transition, Triage};
+pub use ports::{ActionEffects, ActionRepository, IncidentPage, IncidentQuery, IncidentRepository, PageCursor};
+pub use progress::{StageProgress, stage_progress};
+pub use service::{
+    IncidentFilter, IncidentService, NewActionRequest, NewEvidence, NewIncidentRequest, PageRequest, VisibleIncident,
+};

@@ -1,0 +1,147 @@
+//! What the incident service needs from storage.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::action::Action;
+use super::enums::{Priority, Severity, Stage, Status};
+use super::key::IncidentKey;
+use super::model::{Incident, NewIncident, Transition};
+use crate::catalog::ServiceCode;
+use crate::error::RepoError;
+use crate::id::{ActionId, IncidentId, PersonId, TeamId};
+
+/// A filtered, keyset-paginated read of incidents.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IncidentQuery {
+    /// Teams to read from; never empty (the caller's visible teams, narrowed by the filter).
+    pub teams: Vec<TeamId>,
+    /// Any of these stages.
+    pub stages: Vec<Stage>,
+    /// This status.
+    pub status: Option<Status>,
+    /// Any of these severities.
+    pub severities: Vec<Severity>,
+    /// Any of these priorities.
+    pub priorities: Vec<Priority>,
+    /// Owned by this person.
+    pub owner: Option<PersonId>,
+    /// Has an action that exercised this catalog service.
+    pub service: Option<ServiceCode>,
+    /// Reported at or after.
+    pub reported_from: Option<DateTime<Utc>>,
+    /// Reported before.
+    pub reported_to: Option<DateTime<Utc>>,
+    /// Case-insensitive substring of key, title or description.
+    pub text: Option<String>,
+    /// Continue after this position.
+    pub after: Option<PageCursor>,
+    /// Page size.
+    pub limit: u64,
+}
+
+/// A position in the incident order (newest report first, then id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageCursor {
+    /// Reported time of the last incident seen.
+    pub reported_at: DateTime<Utc>,
+    /// Its id, to break ties.
+    pub id: IncidentId,
+}
+
+/// One page of incidents.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IncidentPage {
+    /// The incidents, in order.
+    pub incidents: Vec<Incident>,
+    /// Whether more follow.
+    pub has_next_page: bool,
+    /// How many match the filter in all.
+    pub total_count: u64,
+}
+
+/// Incident storage.
+#[async_trait]
+pub trait IncidentRepository: Send + Sync + std::fmt::Debug {
+    /// Stores a new incident in D-1 with its report transition, giving it the next key of its team
+    /// and year, in one transaction.
+    ///
+    /// # Errors
+    /// [`RepoError::MissingReference`] when the team or reporter does not exist;
+    /// [`RepoError::Unavailable`] / [`RepoError::Internal`] otherwise.
+    async fn create(&self, incident: NewIncident) -> Result<Incident, RepoError>;
+
+    /// The incident with this id.
+    ///
+    /// # Errors
+    /// [`RepoError::Unavailable`] / [`RepoError::Internal`].
+    async fn find(&self, id: IncidentId) -> Result<Option<Incident>, RepoError>;
+
+    /// The incidents with this key in any of `teams` (keys are unique per team only).
+    ///
+    /// # Errors
+    /// [`RepoError::Unavailable`] / [`RepoError::Internal`].
+    async fn find_by_key(&self, teams: &[TeamId], key: &IncidentKey) -> Result<Vec<Incident>, RepoError>;
+
+    /// A page of incidents matching `query`, with the total count.
+    ///
+    /// # Errors
+    /// [`RepoError::Unavailable`] / [`RepoError::Internal`].
+    async fn list(&self, query: &IncidentQuery) -> Result<IncidentPage, RepoError>;
+
+    /// Writes `incident` (whose version is `expected_version + 1`) only if the stored version is
+    /// still `expected_version`, and stores `transition` with it, in one transaction.
+    ///
+    /// # Errors
+    /// [`RepoError::Conflict`] when the stored version moved on (nothing is written);
+    /// [`RepoError::MissingReference`] for an unknown owner or duplicate target.
+    async fn update(
+        &self,
+        incident: &Incident,
+        expected_version: i64,
+        transition: Option<&Transition>,
+    ) -> Result<(), RepoError>;
+
+    /// The transitions of each incident, oldest first.
+    ///
+    /// # Errors
+    /// [`RepoError::Unavailable`] / [`RepoError::Internal`].
+    async fn transitions_for(&self, ids: &[IncidentId]) -> Result<HashMap<IncidentId, Vec<Transition>>, RepoError>;
+}
+
+/// What appending an action changes on its incident.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ActionEffects {
+    /// The action is a D-6 notification: set `firstNotifiedAt` if unset.
+    pub notified_at: Option<DateTime<Utc>>,
+    /// The action is a D-7 response report: set `reportRecordedAt`.
+    pub report_recorded_at: Option<DateTime<Utc>>,
+    /// Server time, the incident's new `updatedAt`.
+    pub at: DateTime<Utc>,
+}
+
+/// Action storage (append-only).
+#[async_trait]
+pub trait ActionRepository: Send + Sync + std::fmt::Debug {
+    /// Appends `action` with its services and bumps its incident's version, applying `effects`,
+    /// in one transaction. Returns the incident's new version.
+    ///
+    /// # Errors
+    /// [`RepoError::MissingReference`] when a service code is not in the stored catalog or the
+    /// incident is gone; nothing is written then.
+    async fn append(&self, action: &Action, effects: ActionEffects) -> Result<i64, RepoError>;
+
+    /// The action with this id.
+    ///
+    /// # Errors
+    /// [`RepoError::Unavailable`] / [`RepoError::Internal`].
+    async fn find(&self, id: ActionId) -> Result<Option<Action>, RepoError>;
+
+    /// The actions of each incident, in the order they were performed.
+    ///
+    /// # Errors
+    /// [`RepoError::Unavailable`] / [`RepoError::Internal`].
+    async fn for_incidents(&self, ids: &[IncidentId]) -> Result<HashMap<IncidentId, Vec<Action>>, RepoError>;
+}

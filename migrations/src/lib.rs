@@ -1,0 +1,21 @@
+//! Taiō's schema migrations: one set for PostgreSQL and SQLite, the catalog seed included.
+//! Applied migrations are never edited; a change is a new migration.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261126_000001_create_core_tables;
+mod m20261126_000002_seed_catalog_isog_j_2025;
+
+/// Runs Taiō's migrations in order.
+#[derive(Debug)]
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261126_000001_create_core_tables::Migration),
+            Box::new(m20261126_000002_seed_catalog_isog_j_2025::Migration),
+        ]
+    }
+}
