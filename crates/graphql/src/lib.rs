@@ -1,1 +1,14 @@
-//! placeholder
+//! Taiō's GraphQL API: schema, resolvers, loaders and the one error mapping. Resolvers are thin:
+//! they parse input, call a core service and map the result.
+
+mod context;
+pub mod error;
+mod loader;
+mod mutation;
+mod query;
+mod schema;
+pub mod types;
+
+pub use context::{Services, prepare_request};
+pub use error::{ApiError, ErrorCode};
+pub use schema::{MAX_COMPLEXITY, MAX_DEPTH, TaioSchema, build_schema, schema_builder, sdl};

@@ -1,1 +1,17 @@
-//! placeholder
+//! sea-orm implementation of Taiō's storage ports, on PostgreSQL and SQLite alike: connection
+//! setup, migrations, the incident, action and team repositories, and the token directory.
+
+mod actions;
+mod convert;
+mod db;
+mod directory;
+mod entity;
+mod error;
+mod incidents;
+mod teams;
+
+pub use actions::SqlActions;
+pub use db::{Backend, Database, DatabaseConfig};
+pub use directory::{Directory, IssuedToken};
+pub use incidents::SqlIncidents;
+pub use teams::SqlTeams;

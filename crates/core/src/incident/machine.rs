@@ -93,7 +93,13 @@ pub fn allowed_targets(incident: &Incident) -> Vec<WorkflowState> {
         }
         (Status::Open, Stage::D4) => vec![W::D3, W::D5],
         (Status::Open, Stage::D5) => vec![W::D4, W::D7],
-        (Status::Open, Stage::D7) => vec![W::D4, W::D5, W::Closed],
+        (Status::Open, Stage::D7) => {
+            if needs_report(incident) {
+                vec![W::D4, W::D5]
+            } else {
+                vec![W::D4, W::D5, W::Closed]
+            }
+        }
         (Status::Open, Stage::D2 | Stage::D6) => Vec::new(),
     }
 }
@@ -298,7 +304,7 @@ fn close(
         (_, None) => {}
     }
     if current.stage == Stage::D7 {
-        if current.milestones.declared_at.is_some() && current.report_recorded_at.is_none() {
+        if needs_report(current) {
             return Err(refuse(
                 current,
                 closed,
@@ -306,6 +312,10 @@ fn close(
             ));
         }
         next.milestones.report_completed_at.get_or_insert(at);
+    }
+    if current.stage == Stage::D3 {
+        // Closing from D-3 (false positive, benign, duplicate) ends triage too: time to triage counts it.
+        next.milestones.triaged_at.get_or_insert(at);
     }
     match resolution {
         Resolution::FalsePositive => next.triage.determination = Determination::FalsePositive,
@@ -350,6 +360,11 @@ fn reopen(
     next.closure_summary = None;
     next.duplicate_of = None;
     Ok(record(current, target, at, by, reason))
+}
+
+/// Whether a declared incident still lacks the response report it needs to close.
+fn needs_report(incident: &Incident) -> bool {
+    incident.milestones.declared_at.is_some() && incident.report_recorded_at.is_none()
 }
 
 fn acknowledge(next: &mut Incident, owner: PersonId, at: DateTime<Utc>) {

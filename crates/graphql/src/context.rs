@@ -1,0 +1,69 @@
+//! What resolvers reach through the context: the services (schema-wide) and, per request, the
+//! caller and the loaders. Always through [`ContextExt`], never `data_unchecked`.
+
+use std::sync::Arc;
+
+use async_graphql::Context;
+use async_graphql::dataloader::DataLoader;
+use taio_core::Viewer;
+use taio_core::incident::IncidentService;
+use taio_core::team::TeamRepository;
+
+use crate::error::{ApiError, ApiResult};
+use crate::loader::{ActionLoader, PersonLoader, TeamLoader, TransitionLoader};
+
+/// The services the schema is built over.
+#[derive(Debug, Clone)]
+pub struct Services {
+    /// Incidents and actions.
+    pub incidents: IncidentService,
+    /// Teams and people.
+    pub teams: Arc<dyn TeamRepository>,
+}
+
+/// Per-request state: the caller and request-scoped (caching) loaders.
+pub(crate) struct RequestState {
+    pub viewer: Viewer,
+    pub actions: DataLoader<ActionLoader>,
+    pub transitions: DataLoader<TransitionLoader>,
+    pub people: DataLoader<PersonLoader>,
+    pub teams: DataLoader<TeamLoader>,
+}
+
+/// Attaches the caller and fresh loaders to a request.
+#[must_use]
+pub fn prepare_request(request: async_graphql::Request, services: &Services, viewer: Viewer) -> async_graphql::Request {
+    let spawn = |future| {
+        tokio::spawn(future);
+    };
+    let state = RequestState {
+        actions: DataLoader::new(ActionLoader::new(services.incidents.clone(), viewer.clone()), spawn),
+        transitions: DataLoader::new(TransitionLoader::new(services.incidents.clone(), viewer.clone()), spawn),
+        people: DataLoader::new(PersonLoader::new(Arc::clone(&services.teams)), spawn),
+        teams: DataLoader::new(TeamLoader::new(Arc::clone(&services.teams)), spawn),
+        viewer,
+    };
+    request.data(state)
+}
+
+/// Fallible access to context data.
+pub(crate) trait ContextExt {
+    /// The schema's services.
+    fn services(&self) -> ApiResult<&Services>;
+    /// This request's state; a request without a caller is unauthenticated.
+    fn request(&self) -> ApiResult<&RequestState>;
+    /// The caller.
+    fn viewer(&self) -> ApiResult<&Viewer> {
+        self.request().map(|r| &r.viewer)
+    }
+}
+
+impl ContextExt for Context<'_> {
+    fn services(&self) -> ApiResult<&Services> {
+        self.data::<Services>().map_err(|_| ApiError::internal("schema built without services"))
+    }
+
+    fn request(&self) -> ApiResult<&RequestState> {
+        self.data::<RequestState>().map_err(|_| ApiError::unauthenticated())
+    }
+}

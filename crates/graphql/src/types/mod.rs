@@ -1,0 +1,9 @@
+//! GraphQL object, input and enum types. Each wraps a domain value; none is an entity.
+
+pub mod action;
+pub mod catalog;
+pub mod enums;
+pub(crate) mod ids;
+pub mod incident;
+pub mod input;
+pub mod team;

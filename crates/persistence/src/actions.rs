@@ -1,0 +1,134 @@
+//! Action storage: append-only rows with their catalog services, written with the incident's
+//! version bump in one transaction.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
+};
+use taio_core::RepoError;
+use taio_core::id::{ActionId, IncidentId};
+use taio_core::incident::{Action, ActionEffects, ActionRepository};
+
+use crate::convert::{action_from_row, action_to_row};
+use crate::db::begin_write;
+use crate::entity::{action, action_service, incident};
+use crate::error::repo_err;
+
+/// [`ActionRepository`] on sea-orm.
+#[derive(Debug, Clone)]
+pub struct SqlActions {
+    conn: DatabaseConnection,
+}
+
+impl SqlActions {
+    /// A repository over `conn`.
+    #[must_use]
+    pub fn new(conn: DatabaseConnection) -> Self {
+        Self { conn }
+    }
+
+    async fn services_of(&self, action_ids: Vec<uuid::Uuid>) -> Result<HashMap<uuid::Uuid, Vec<String>>, RepoError> {
+        let mut by_action: HashMap<uuid::Uuid, Vec<String>> = HashMap::new();
+        if action_ids.is_empty() {
+            return Ok(by_action);
+        }
+        let rows = action_service::Entity::find()
+            .filter(action_service::Column::ActionId.is_in(action_ids))
+            .order_by_asc(action_service::Column::ActionId)
+            .order_by_asc(action_service::Column::Position)
+            .all(&self.conn)
+            .await
+            .map_err(repo_err)?;
+        for row in rows {
+            by_action.entry(row.action_id).or_default().push(row.service_code);
+        }
+        Ok(by_action)
+    }
+}
+
+#[async_trait]
+impl ActionRepository for SqlActions {
+    async fn append(&self, a: &Action, effects: ActionEffects) -> Result<i64, RepoError> {
+        use incident::Column as C;
+        let txn = begin_write(&self.conn).await.map_err(repo_err)?;
+        let mut bump = Query::update();
+        bump.table(incident::Entity)
+            .value(C::Version, Expr::col(C::Version).add(1))
+            .value(C::UpdatedAt, effects.at)
+            .and_where(C::Id.eq(a.incident_id.as_uuid()))
+            .returning_col(C::Version);
+        if let Some(notified_at) = effects.notified_at {
+            bump.value(
+                C::FirstNotifiedAt,
+                Expr::case(
+                    Condition::any()
+                        .add(Expr::col(C::FirstNotifiedAt).is_null())
+                        .add(Expr::col(C::FirstNotifiedAt).gt(notified_at)),
+                    notified_at,
+                )
+                .finally(Expr::col(C::FirstNotifiedAt)),
+            );
+        }
+        if let Some(report_at) = effects.report_recorded_at {
+            bump.value(C::ReportRecordedAt, report_at);
+        }
+        let version: i64 = txn
+            .query_one(&bump)
+            .await
+            .map_err(repo_err)?
+            .ok_or(RepoError::NotFound)?
+            .try_get_by_index(0)
+            .map_err(repo_err)?;
+        action::Entity::insert(action_to_row(a)?.into_active_model())
+            .exec_without_returning(&txn)
+            .await
+            .map_err(repo_err)?;
+        let services = a.services.iter().enumerate().map(|(position, code)| {
+            action_service::Model {
+                action_id: a.id.as_uuid(),
+                incident_id: a.incident_id.as_uuid(),
+                catalog_version: a.catalog_version.clone(),
+                service_code: code.to_string(),
+                position: i32::try_from(position).unwrap_or(i32::MAX),
+            }
+            .into_active_model()
+        });
+        action_service::Entity::insert_many(services).exec_without_returning(&txn).await.map_err(repo_err)?;
+        txn.commit().await.map_err(repo_err)?;
+        Ok(version)
+    }
+
+    async fn find(&self, id: ActionId) -> Result<Option<Action>, RepoError> {
+        let Some(row) = action::Entity::find_by_id(id.as_uuid()).one(&self.conn).await.map_err(repo_err)? else {
+            return Ok(None);
+        };
+        let mut services = self.services_of(vec![row.id]).await?;
+        let codes = services.remove(&row.id).unwrap_or_default();
+        action_from_row(row, codes).map(Some)
+    }
+
+    async fn for_incidents(&self, ids: &[IncidentId]) -> Result<HashMap<IncidentId, Vec<Action>>, RepoError> {
+        let mut by_incident: HashMap<IncidentId, Vec<Action>> = HashMap::new();
+        if ids.is_empty() {
+            return Ok(by_incident);
+        }
+        let rows = action::Entity::find()
+            .filter(action::Column::IncidentId.is_in(ids.iter().map(IncidentId::as_uuid)))
+            .order_by_asc(action::Column::PerformedAt)
+            .order_by_asc(action::Column::RecordedAt)
+            .order_by_asc(action::Column::Id)
+            .all(&self.conn)
+            .await
+            .map_err(repo_err)?;
+        let mut services = self.services_of(rows.iter().map(|r| r.id).collect()).await?;
+        for row in rows {
+            let codes = services.remove(&row.id).unwrap_or_default();
+            let action = action_from_row(row, codes)?;
+            by_incident.entry(action.incident_id).or_default().push(action);
+        }
+        Ok(by_incident)
+    }
+}
