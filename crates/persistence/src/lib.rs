@@ -11,7 +11,7 @@ mod incidents;
 mod teams;
 
 pub use actions::SqlActions;
-pub use db::{Backend, Database, DatabaseConfig};
+pub use db::{Backend, Database, DatabaseConfig, redact as redact_url};
 pub use directory::{Directory, IssuedToken};
 pub use incidents::SqlIncidents;
 pub use teams::SqlTeams;

@@ -1,1 +1,138 @@
-fn main() {}
+//! `taio`: the command line. Parses the configuration once and runs one command.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Parser;
+use taio_core::{Clock, SystemClock};
+use taio_persistence::{Database, DatabaseConfig};
+use taio_server::bootstrap::{self, DirectoryError};
+use taio_server::config::{Cli, Command, DatabaseArgs, ServeArgs, TeamCommand, TokenCommand};
+use taio_server::{AppState, app};
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_env("TAIO_LOG").unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_writer(std::io::stderr)
+        .init();
+    match run(cli.command).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!("{error}");
+            eprintln!("taio: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Writes a line to stdout (tokens, addresses and SDL are for the operator, not the log).
+#[allow(clippy::print_stdout)]
+fn say(line: &str) {
+    println!("{line}");
+}
+
+async fn open(args: &DatabaseArgs) -> Result<Database, String> {
+    let mut config = DatabaseConfig::new(args.database_url.clone());
+    config.max_connections = args.database_max_connections;
+    let database = Database::connect(&config)
+        .await
+        .map_err(|e| format!("cannot open database {}: {e}", taio_persistence::redact_url(&args.database_url)))?;
+    database.migrate().await.map_err(|e| format!("migrations failed: {e}"))?;
+    Ok(database)
+}
+
+fn directory_error(error: DirectoryError) -> String {
+    error.to_string()
+}
+
+async fn run(command: Command) -> Result<(), String> {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    match command {
+        Command::Serve(args) => serve(args, clock).await,
+        Command::Migrate(args) => {
+            open(&args).await?.close().await;
+            tracing::info!("migrations applied");
+            Ok(())
+        }
+        Command::Schema(args) => {
+            let sdl = taio_graphql::sdl();
+            match args.output {
+                Some(path) => std::fs::write(&path, sdl).map_err(|e| format!("cannot write {}: {e}", path.display())),
+                None => {
+                    say(sdl.trim_end());
+                    Ok(())
+                }
+            }
+        }
+        Command::Team(TeamCommand::Create { key, name, database }) => {
+            let db = open(&database).await?;
+            let team =
+                bootstrap::create_team(&db.directory(), clock.as_ref(), &key, &name).await.map_err(directory_error)?;
+            say(&format!("created team {} ({}) with id {}", team.key, team.name.as_str(), team.id));
+            db.close().await;
+            Ok(())
+        }
+        Command::Token(TokenCommand::Create { team, role, name, label, expires_in_days, database }) => {
+            let db = open(&database).await?;
+            let token =
+                bootstrap::create_token(&db.directory(), clock.as_ref(), &team, role, &name, &label, expires_in_days)
+                    .await
+                    .map_err(directory_error)?;
+            eprintln!("created token {} ({}…) for {name}; it is shown only once:", token.id, token.prefix);
+            say(&token.secret);
+            db.close().await;
+            Ok(())
+        }
+    }
+}
+
+async fn serve(args: ServeArgs, clock: Arc<dyn Clock>) -> Result<(), String> {
+    let database = open(&args.database).await?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+    let address = listener.local_addr().map_err(|e| e.to_string())?;
+    if let Some(first) = bootstrap::first_run(&database.directory(), clock.as_ref()).await.map_err(directory_error)? {
+        say("First start: created team SOC and an administrator who leads it.");
+        say(&format!("GraphiQL: http://{address}/graphiql"));
+        say(&format!("Administrator token for team {} (shown only once; paste it into GraphiQL):", first.team_key));
+        say(&first.token.secret);
+    }
+    tracing::info!(%address, backend = ?database.backend(), "Taiō listening");
+    let state = AppState::new(database.clone(), clock);
+    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown_signal()).await.map_err(|e| e.to_string())?;
+    database.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::warn!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

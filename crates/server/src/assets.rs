@@ -1,0 +1,77 @@
+//! Static files compiled into the binary, so that GraphiQL works with no network access.
+
+use axum::extract::Path;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+struct Asset {
+    path: &'static str,
+    content_type: &'static str,
+    body: &'static [u8],
+}
+
+const ASSETS: &[Asset] = &[
+    Asset {
+        path: "graphiql.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../assets/graphiql.js"),
+    },
+    Asset { path: "taio.css", content_type: "text/css; charset=utf-8", body: include_bytes!("../assets/taio.css") },
+    Asset {
+        path: "vendor/react.production.min.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../assets/vendor/react.production.min.js"),
+    },
+    Asset {
+        path: "vendor/react-dom.production.min.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../assets/vendor/react-dom.production.min.js"),
+    },
+    Asset {
+        path: "vendor/graphiql.min.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../assets/vendor/graphiql.min.js"),
+    },
+    Asset {
+        path: "vendor/graphiql.min.css",
+        content_type: "text/css; charset=utf-8",
+        body: include_bytes!("../assets/vendor/graphiql.min.css"),
+    },
+];
+
+/// The GraphiQL page.
+pub(crate) const GRAPHIQL_HTML: &str = include_str!("../assets/graphiql.html");
+
+/// Content-Security-Policy of Taiō's pages: everything from this origin, fonts also from `data:`
+/// (GraphiQL's stylesheet embeds them), no framing.
+pub(crate) const PAGE_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; font-src 'self' data:; \
+     img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+/// `GET /assets/{*path}`.
+pub(crate) async fn asset(Path(path): Path<String>) -> Response {
+    match ASSETS.iter().find(|a| a.path == path) {
+        Some(asset) => (
+            [
+                (header::CONTENT_TYPE, HeaderValue::from_static(asset.content_type)),
+                (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600")),
+            ],
+            asset.body,
+        )
+            .into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// `GET /` and `GET /graphiql`.
+pub(crate) async fn graphiql() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8")),
+            (header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(PAGE_CSP)),
+            (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+        ],
+        GRAPHIQL_HTML,
+    )
+        .into_response()
+}

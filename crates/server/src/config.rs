@@ -1,0 +1,132 @@
+//! Command-line and environment configuration, read once in `main` and passed down.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// The database used when none is configured: a SQLite file in the working directory.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://taio.db?mode=rwc";
+
+/// Taiō — incident workflow tracker for SOC/CSIRT teams, organised by the ISOG-J service catalog.
+#[derive(Debug, Parser)]
+#[command(name = "taio", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server (GraphQL API, GraphiQL, health checks). Applies migrations first.
+    Serve(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate(DatabaseArgs),
+    /// Print the GraphQL schema (SDL) to stdout.
+    Schema(SchemaArgs),
+    /// Manage teams.
+    #[command(subcommand)]
+    Team(TeamCommand),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+/// Where the database is.
+#[derive(Args, Clone)]
+pub struct DatabaseArgs {
+    /// Database URL: `postgres://user:password@host/db`, or `sqlite://path?mode=rwc` (the default
+    /// is a SQLite file `taio.db` in the working directory).
+    #[arg(long, env = "TAIO_DATABASE_URL", default_value = DEFAULT_DATABASE_URL, hide_env_values = true)]
+    pub database_url: String,
+    /// Most database connections in the pool.
+    #[arg(long, env = "TAIO_DATABASE_MAX_CONNECTIONS", default_value_t = 10)]
+    pub database_max_connections: u32,
+}
+
+impl std::fmt::Debug for DatabaseArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatabaseArgs")
+            .field("database_url", &taio_persistence::redact_url(&self.database_url))
+            .field("database_max_connections", &self.database_max_connections)
+            .finish()
+    }
+}
+
+/// Options of `taio serve`.
+#[derive(Debug, Args, Clone)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "TAIO_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// The database.
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+}
+
+/// Options of `taio schema`.
+#[derive(Debug, Args, Clone)]
+pub struct SchemaArgs {
+    /// Write the SDL to this file instead of stdout.
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+}
+
+/// `taio team …`
+#[derive(Debug, Subcommand)]
+pub enum TeamCommand {
+    /// Create a team.
+    Create {
+        /// Short unique key, e.g. SOC (2–16 letters, digits, hyphens).
+        #[arg(long)]
+        key: String,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// The database.
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+}
+
+/// A role to grant with a token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RoleArg {
+    /// Read the team's incidents.
+    Viewer,
+    /// Report, acknowledge, classify, transition and record actions.
+    Responder,
+    /// Also close, reopen and reassign.
+    Lead,
+    /// Instance administrator (and lead of the team).
+    Admin,
+}
+
+/// `taio token …`
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token for a person (created if new) with a role in a team. The token is printed
+    /// once, as the last line of stdout.
+    Create {
+        /// The team's key.
+        #[arg(long)]
+        team: String,
+        /// The role in that team.
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// The person's name (an existing person with this exact name is reused).
+        #[arg(long)]
+        name: String,
+        /// A label for the token, to tell tokens apart.
+        #[arg(long, default_value = "cli")]
+        label: String,
+        /// Days until the token expires; it never expires when omitted.
+        #[arg(long)]
+        expires_in_days: Option<u32>,
+        /// The database.
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+}

@@ -1,0 +1,10 @@
+//! The `taio` server: configuration, the HTTP router (GraphQL over HTTP, GraphiQL, health), and
+//! the commands behind the CLI. This crate only composes the others.
+
+pub mod app;
+mod assets;
+pub mod bootstrap;
+pub mod config;
+mod graphql_http;
+
+pub use app::{AppState, app};
