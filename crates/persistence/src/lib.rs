@@ -9,6 +9,8 @@ mod entity;
 mod error;
 mod incidents;
 mod teams;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 
 pub use actions::SqlActions;
 pub use db::{Backend, Database, DatabaseConfig, redact as redact_url};

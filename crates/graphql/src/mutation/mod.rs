@@ -4,6 +4,7 @@ mod incident;
 
 use async_graphql::MergedObject;
 
-/// All mutations.
+/// Every change Taiō accepts: reporting, moving and closing incidents, recording actions.
 #[derive(MergedObject, Default)]
+#[graphql(name = "Mutation")]
 pub struct MutationRoot(incident::IncidentMutation);

@@ -6,6 +6,7 @@ mod viewer;
 
 use async_graphql::MergedObject;
 
-/// All queries.
+/// Everything Taiō can be asked: the catalog, incidents and the caller.
 #[derive(MergedObject, Default)]
+#[graphql(name = "Query")]
 pub struct QueryRoot(catalog::CatalogQuery, incident::IncidentQuery, viewer::ViewerQuery);

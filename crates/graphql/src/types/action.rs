@@ -14,6 +14,8 @@ use crate::error::ApiResult;
 /// Actions are append-only: a correction is a new action that supersedes the old one.
 pub struct Action(pub(crate) incident::Action);
 
+/// Something someone did on an incident, as part of a D-stage, exercising catalog services.
+/// Actions are append-only: a correction is a new action that supersedes the old one.
 #[Object]
 impl Action {
     /// Identity.

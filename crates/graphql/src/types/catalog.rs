@@ -9,6 +9,7 @@ use super::enums::Stage;
 /// One edition of the ISOG-J service catalog (ITU-T X.1060 Annex A).
 pub struct Catalog(pub(crate) &'static core_catalog::Catalog);
 
+/// One edition of the ISOG-J service catalog (ITU-T X.1060 Annex A).
 #[Object]
 impl Catalog {
     /// The edition, e.g. `isog-j-2025`.
@@ -61,6 +62,7 @@ impl Catalog {
 /// A category of catalog services.
 pub struct CatalogCategory(pub(crate) &'static core_catalog::Category);
 
+/// A category of catalog services.
 #[Object]
 impl CatalogCategory {
     /// The letter, `A` to `I`.
@@ -87,6 +89,7 @@ impl CatalogCategory {
 /// One service of the catalog, e.g. C-1 forensic analysis.
 pub struct CatalogService(pub(crate) &'static core_catalog::CatalogService);
 
+/// One service of the catalog, e.g. C-1 forensic analysis.
 #[Object]
 impl CatalogService {
     /// The stable code, e.g. `C-1`.
@@ -136,6 +139,7 @@ impl StageInfo {
     }
 }
 
+/// A D-stage as the catalog describes it.
 #[Object]
 impl StageInfo {
     /// The enum value.

@@ -41,6 +41,7 @@ impl Incident {
     }
 }
 
+/// A security incident, tracked through the D-stages of the ISOG-J catalog.
 #[Object]
 impl Incident {
     /// Identity.
@@ -304,6 +305,7 @@ pub struct StageProgress {
 /// A stored move of the state machine.
 pub struct Transition(pub(crate) incident::Transition);
 
+/// A stored move of the state machine.
 #[Object]
 impl Transition {
     /// Where it was; null for the report that created the incident.
@@ -354,6 +356,7 @@ pub struct TimelineEntry {
     action: Option<incident::Action>,
 }
 
+/// One entry of an incident's timeline.
 #[Object]
 impl TimelineEntry {
     /// When it happened (performed time for actions).
@@ -397,6 +400,7 @@ pub struct IncidentConnection {
 /// An incident with its cursor.
 pub struct IncidentEdge(incident::Incident);
 
+/// An incident with its cursor.
 #[Object]
 impl IncidentEdge {
     /// Opaque position of this incident: pass it as `after` to read on.
@@ -419,6 +423,7 @@ pub struct PageInfo {
     pub end_cursor: Option<String>,
 }
 
+/// A page of incidents.
 #[Object]
 impl IncidentConnection {
     /// The incidents with their cursors.

@@ -10,6 +10,7 @@ use crate::error::{ApiError, ApiResult};
 /// A team: incidents belong to one.
 pub struct Team(pub(crate) team::Team);
 
+/// A team: incidents belong to one.
 #[Object]
 impl Team {
     /// Identity.
@@ -31,6 +32,7 @@ impl Team {
 /// A person who uses Taiō.
 pub struct Person(pub(crate) team::Person);
 
+/// A person who uses Taiō.
 #[Object]
 impl Person {
     /// Identity.
@@ -66,6 +68,7 @@ impl TeamMembership {
 /// The authenticated caller.
 pub struct ViewerInfo;
 
+/// The authenticated caller.
 #[Object(name = "Viewer")]
 impl ViewerInfo {
     /// The person behind the token.
