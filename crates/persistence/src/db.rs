@@ -75,7 +75,7 @@ pub enum Backend {
 /// A connection pool with Taiō's settings, and a count of the statements it has run.
 #[derive(Debug, Clone)]
 pub struct Database {
-    conn: DatabaseConnection,
+    pub(crate) conn: DatabaseConnection,
     statements: Arc<AtomicU64>,
 }
 
@@ -147,12 +147,24 @@ impl Database {
     #[must_use]
     pub fn incident_service(&self, clock: Arc<dyn Clock>) -> IncidentService {
         IncidentService::new(
-            Arc::new(SqlIncidents::new(self.conn.clone())),
-            Arc::new(SqlActions::new(self.conn.clone())),
+            Arc::new(self.incidents()),
+            Arc::new(self.actions()),
             Arc::new(self.teams()),
             Catalog::embedded(),
             clock,
         )
+    }
+
+    /// The incident repository over this database.
+    #[must_use]
+    pub fn incidents(&self) -> SqlIncidents {
+        SqlIncidents::new(self.conn.clone())
+    }
+
+    /// The action repository over this database.
+    #[must_use]
+    pub fn actions(&self) -> SqlActions {
+        SqlActions::new(self.conn.clone())
     }
 
     /// The team repository over this database.

@@ -6,8 +6,8 @@ use async_trait::async_trait;
 use chrono::Datelike;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, OnConflict, Query};
 use sea_orm::{
-    ActiveValue, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
+    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use taio_core::RepoError;
 use taio_core::id::{IncidentId, TeamId};
@@ -183,7 +183,7 @@ impl IncidentRepository for SqlIncidents {
         transition: Option<&Transition>,
     ) -> Result<(), RepoError> {
         let txn = begin_write(&self.conn).await.map_err(repo_err)?;
-        let mut row = incident_to_row(next).into_active_model();
+        let mut row = incident_to_row(next).into_active_model().reset_all();
         row.id = ActiveValue::NotSet;
         let result = incident::Entity::update_many()
             .set(row)

@@ -163,3 +163,17 @@ mod tests {
         assert_eq!(with_database("postgres://u@h", "t1"), "postgres://u@h/t1");
     }
 }
+
+/// Runs a `SELECT` returning one integer, for checking what is stored.
+///
+/// # Panics
+/// When the statement fails or returns no integer.
+pub async fn scalar(database: &Database, sql: &str) -> i64 {
+    let row = database
+        .conn
+        .query_one_raw(sea_orm::Statement::from_string(database.conn.get_database_backend(), sql))
+        .await
+        .expect("query")
+        .expect("a row");
+    row.try_get_by_index::<i64>(0).expect("an integer")
+}
