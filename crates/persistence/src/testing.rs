@@ -152,18 +152,6 @@ pub async fn team_fixture(database: &Database, key: &str) -> TeamFixture {
     TeamFixture { team, lead, responder, viewer }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::with_database;
-
-    #[test]
-    fn a_test_database_name_replaces_the_servers() {
-        assert_eq!(with_database("postgres://u@h:5432/postgres", "t1"), "postgres://u@h:5432/t1");
-        assert_eq!(with_database("postgres://u@h/x?sslmode=disable", "t1"), "postgres://u@h/t1?sslmode=disable");
-        assert_eq!(with_database("postgres://u@h", "t1"), "postgres://u@h/t1");
-    }
-}
-
 /// Runs a `SELECT` returning one integer, for checking what is stored.
 ///
 /// # Panics
@@ -176,4 +164,16 @@ pub async fn scalar(database: &Database, sql: &str) -> i64 {
         .expect("query")
         .expect("a row");
     row.try_get_by_index::<i64>(0).expect("an integer")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_database;
+
+    #[test]
+    fn a_test_database_name_replaces_the_servers() {
+        assert_eq!(with_database("postgres://u@h:5432/postgres", "t1"), "postgres://u@h:5432/t1");
+        assert_eq!(with_database("postgres://u@h/x?sslmode=disable", "t1"), "postgres://u@h/t1?sslmode=disable");
+        assert_eq!(with_database("postgres://u@h", "t1"), "postgres://u@h/t1");
+    }
 }

@@ -1,6 +1,8 @@
 //! The repositories against real databases: every test runs on a fresh SQLite file and, when
 //! `TAIO_TEST_DATABASE_URL` is set, on a fresh PostgreSQL database.
 
+#![allow(clippy::unwrap_used)]
+
 use std::sync::Arc;
 
 use chrono::{Duration, SubsecRound, Utc};

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use chrono::{DateTime, Datelike, Duration, Utc};
+use chrono::{DateTime, Datelike, Duration, SubsecRound, Utc};
 
 use super::action::{Action, Evidence, MAX_EFFORT_MINUTES, Notification, Sha256Hex, is_response_report};
 use super::enums::{ActionKind, Audience, EvidenceKind, Outcome, Priority, Severity, Source, Stage, Status, Tlp};
@@ -187,9 +187,10 @@ impl IncidentService {
     pub async fn report(&self, viewer: &Viewer, request: NewIncidentRequest) -> Result<Incident, IncidentError> {
         viewer.authorize(request.team_id, Operation::Report)?;
         let now = self.clock.now();
-        let reported_at = request.reported_at.unwrap_or(now);
+        let reported_at = request.reported_at.map_or(now, stored_precision);
+        let detected_at = request.detected_at.map(stored_precision);
         not_in_future("reportedAt", reported_at, now)?;
-        if let Some(detected_at) = request.detected_at {
+        if let Some(detected_at) = detected_at {
             not_in_future("detectedAt", detected_at, now)?;
             if detected_at > reported_at {
                 return Err(FieldError::new("detectedAt", "must not be later than reportedAt").into());
@@ -204,7 +205,7 @@ impl IncidentService {
             tlp: request.tlp.unwrap_or(Tlp::Amber),
             reported_by: viewer.person_id(),
             reported_at,
-            detected_at: request.detected_at,
+            detected_at,
             created_at: now,
         };
         Ok(self.incidents.create(new).await?)
@@ -263,7 +264,9 @@ impl IncidentService {
                 .filter(|f| *f <= MAX_PAGE_SIZE)
                 .ok_or_else(|| FieldError::new("first", format!("must be between 0 and {MAX_PAGE_SIZE}")))?,
         };
-        if let (Some(from), Some(to)) = (filter.reported_from, filter.reported_to)
+        let (reported_from, reported_to) =
+            (filter.reported_from.map(stored_precision), filter.reported_to.map(stored_precision));
+        if let (Some(from), Some(to)) = (reported_from, reported_to)
             && from > to
         {
             return Err(FieldError::new("filter.reportedFrom", "must not be later than reportedTo").into());
@@ -297,8 +300,8 @@ impl IncidentService {
             priorities: filter.priorities,
             owner: filter.owner,
             service,
-            reported_from: filter.reported_from,
-            reported_to: filter.reported_to,
+            reported_from,
+            reported_to,
             text,
             after: page.after,
             limit,
@@ -371,7 +374,7 @@ impl IncidentService {
             (_, Some(_)) => return Err(FieldError::new("notification", "only a D6 action is a notification").into()),
             (_, None) => None,
         };
-        let performed_at = request.performed_at.unwrap_or(now);
+        let performed_at = request.performed_at.map_or(now, stored_precision);
         not_in_future("performedAt", performed_at, now)?;
         if let Some(effort) = request.effort_minutes
             && !(0..=MAX_EFFORT_MINUTES).contains(&effort)
@@ -392,7 +395,7 @@ impl IncidentService {
                     kind: e.kind,
                     uri: e.uri,
                     sha256: e.sha256.as_deref().map(Sha256Hex::parse).transpose()?,
-                    collected_at: e.collected_at,
+                    collected_at: e.collected_at.map(stored_precision),
                     custody_note: e.custody_note,
                 })
             })
@@ -509,6 +512,11 @@ impl IncidentService {
 
 fn readable(viewer: &Viewer, keys: &[VisibleIncident]) -> Vec<IncidentId> {
     keys.iter().filter(|k| viewer.can_read(k.team_id)).map(|k| k.id).collect()
+}
+
+/// Times are kept to the microsecond, the precision both databases store.
+fn stored_precision(at: DateTime<Utc>) -> DateTime<Utc> {
+    at.trunc_subsecs(6)
 }
 
 fn not_in_future(field: &'static str, at: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), FieldError> {
