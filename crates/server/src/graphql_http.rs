@@ -66,6 +66,11 @@ fn negotiate(headers: &HeaderMap) -> Option<MediaType> {
     }
 }
 
+/// 406: the client accepts neither GraphQL response media type.
+fn not_acceptable() -> Response {
+    (StatusCode::NOT_ACCEPTABLE, "accept application/graphql-response+json or application/json\n").into_response()
+}
+
 /// An error response outside execution: `{"errors": [...]}` with a code.
 fn request_error(media: MediaType, status: StatusCode, code: &str, message: &str) -> Response {
     let body = json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
@@ -90,10 +95,7 @@ struct Params {
 
 /// `POST /graphql`.
 pub(crate) async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let Some(media) = negotiate(&headers) else {
-        return (StatusCode::NOT_ACCEPTABLE, "accept application/graphql-response+json or application/json\n")
-            .into_response();
-    };
+    let Some(media) = negotiate(&headers) else { return not_acceptable() };
     let viewer = match authenticate(&state, &headers, media).await {
         Ok(viewer) => viewer,
         Err(response) => return response,
@@ -136,10 +138,7 @@ pub(crate) async fn post(State(state): State<AppState>, headers: HeaderMap, body
 
 /// `GET /graphql`: queries only.
 pub(crate) async fn get(State(state): State<AppState>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
-    let Some(media) = negotiate(&headers) else {
-        return (StatusCode::NOT_ACCEPTABLE, "accept application/graphql-response+json or application/json\n")
-            .into_response();
-    };
+    let Some(media) = negotiate(&headers) else { return not_acceptable() };
     let viewer = match authenticate(&state, &headers, media).await {
         Ok(viewer) => viewer,
         Err(response) => return response,

@@ -55,9 +55,8 @@ impl IncidentMutation {
     /// Sets triage fields (D-3): determination, category, severity, urgency, TLP, and optionally a
     /// manual priority with a reason. Priority otherwise follows the severity × urgency matrix.
     async fn classify_incident(&self, ctx: &Context<'_>, input: ClassifyIncidentInput) -> ApiResult<Incident> {
-        let (id, version) = (input.incident_id.clone(), input.expected_version);
-        let classification = input.classification()?;
-        self.change(ctx, &id, version, Command::Classify(classification)).await
+        let classification = input.classification.try_into()?;
+        self.change(ctx, &input.incident_id, input.expected_version, Command::Classify(classification)).await
     }
 
     /// Moves an incident along the main line (D3, D4, D5, D7), forward or back (back needs a

@@ -121,36 +121,9 @@ pub struct ClassifyIncidentInput {
     pub incident_id: ID,
     /// The version you saw.
     pub expected_version: i64,
-    /// What the report is.
-    pub determination: Option<Determination>,
-    /// ENISA RSIT `class/type`.
-    pub category: Option<String>,
-    /// Harm.
-    pub severity: Option<Severity>,
-    /// How soon.
-    pub urgency: Option<Urgency>,
-    /// Sharing label.
-    pub tlp: Option<Tlp>,
-    /// A manual priority instead of the matrix; needs `priorityReason`.
-    pub priority: Option<Priority>,
-    /// Why the priority is set by hand.
-    pub priority_reason: Option<String>,
-}
-
-impl ClassifyIncidentInput {
-    /// The triage fields of the input.
-    pub(crate) fn classification(self) -> ApiResult<Classification> {
-        ClassificationInput {
-            determination: self.determination,
-            category: self.category,
-            severity: self.severity,
-            urgency: self.urgency,
-            tlp: self.tlp,
-            priority: self.priority,
-            priority_reason: self.priority_reason,
-        }
-        .try_into()
-    }
+    /// The triage fields to change.
+    #[graphql(flatten)]
+    pub classification: ClassificationInput,
 }
 
 /// Move an incident along the main line.
