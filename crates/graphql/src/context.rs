@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use async_graphql::Context;
-use async_graphql::dataloader::DataLoader;
+use async_graphql::dataloader::{DataLoader, HashMapCache};
 use taio_core::Viewer;
 use taio_core::incident::IncidentService;
 use taio_core::team::TeamRepository;
@@ -21,13 +21,14 @@ pub struct Services {
     pub teams: Arc<dyn TeamRepository>,
 }
 
-/// Per-request state: the caller and request-scoped (caching) loaders.
+/// Per-request state: the caller and request-scoped caching loaders, so that whatever a request
+/// has loaded once it never loads again.
 pub(crate) struct RequestState {
     pub viewer: Viewer,
-    pub actions: DataLoader<ActionLoader>,
-    pub transitions: DataLoader<TransitionLoader>,
-    pub people: DataLoader<PersonLoader>,
-    pub teams: DataLoader<TeamLoader>,
+    pub actions: DataLoader<ActionLoader, HashMapCache>,
+    pub transitions: DataLoader<TransitionLoader, HashMapCache>,
+    pub people: DataLoader<PersonLoader, HashMapCache>,
+    pub teams: DataLoader<TeamLoader, HashMapCache>,
 }
 
 /// Attaches the caller and fresh loaders to a request.
@@ -37,10 +38,18 @@ pub fn prepare_request(request: async_graphql::Request, services: &Services, vie
         tokio::spawn(future);
     };
     let state = RequestState {
-        actions: DataLoader::new(ActionLoader::new(services.incidents.clone(), viewer.clone()), spawn),
-        transitions: DataLoader::new(TransitionLoader::new(services.incidents.clone(), viewer.clone()), spawn),
-        people: DataLoader::new(PersonLoader::new(Arc::clone(&services.teams)), spawn),
-        teams: DataLoader::new(TeamLoader::new(Arc::clone(&services.teams)), spawn),
+        actions: DataLoader::with_cache(
+            ActionLoader::new(services.incidents.clone(), viewer.clone()),
+            spawn,
+            HashMapCache::default(),
+        ),
+        transitions: DataLoader::with_cache(
+            TransitionLoader::new(services.incidents.clone(), viewer.clone()),
+            spawn,
+            HashMapCache::default(),
+        ),
+        people: DataLoader::with_cache(PersonLoader::new(Arc::clone(&services.teams)), spawn, HashMapCache::default()),
+        teams: DataLoader::with_cache(TeamLoader::new(Arc::clone(&services.teams)), spawn, HashMapCache::default()),
         viewer,
     };
     request.data(state)

@@ -164,6 +164,20 @@ impl From<ApiError> for async_graphql::Error {
 /// The result type of resolvers.
 pub type ApiResult<T> = Result<T, ApiError>;
 
+/// Resolves a nullable field as the GraphQL specification has it: on error the field is `null`
+/// and the error is reported beside the data. (Returning the error would make async-graphql drop
+/// the field from its parent object altogether.)
+pub(crate) fn nullable<T>(ctx: &async_graphql::Context<'_>, result: ApiResult<T>) -> Option<T> {
+    match result {
+        Ok(value) => Some(value),
+        Err(error) => {
+            let error: async_graphql::Error = error.into();
+            ctx.add_error(ctx.set_error_path(error.into_server_error(ctx.item.pos)));
+            None
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,16 +1,61 @@
 //! Batch loaders: what hangs off a page of incidents costs one query per kind, whatever the page
-//! size. Each is created per request and reads through the core services, so access checks hold.
+//! size. Each is created per request with a cache, reads through the core services (so access
+//! checks hold), and is primed by [`prime`] for list results, so that nested fields never depend
+//! on how the batching window happens to split their loads.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use async_graphql::dataloader::Loader;
+use async_graphql::{Context, Lookahead};
 use taio_core::Viewer;
 use taio_core::id::{IncidentId, PersonId, TeamId};
-use taio_core::incident::{Action, IncidentService, Transition, VisibleIncident};
+use taio_core::incident::{Action, Incident, IncidentService, Transition, VisibleIncident};
 use taio_core::team::{Person, Team, TeamRepository};
 
-use crate::error::ApiError;
+use crate::context::ContextExt;
+use crate::error::{ApiError, ApiResult};
+
+/// Loads, in one batch per kind, what the selected fields of `incidents` will ask for: actions,
+/// transitions, the people they name, and teams. `selections` are the incident selections
+/// (e.g. `nodes` and `edges.node` of a connection).
+pub(crate) async fn prime(ctx: &Context<'_>, incidents: &[Incident], selections: &[Lookahead<'_>]) -> ApiResult<()> {
+    if incidents.is_empty() {
+        return Ok(());
+    }
+    let wants = |field: &str| selections.iter().any(|s| s.field(field).exists());
+    let request = ctx.request()?;
+    let keys: Vec<VisibleIncident> = incidents.iter().map(VisibleIncident::of).collect();
+    let need_actions = wants("actions") || wants("services") || wants("timeline");
+    let need_transitions = wants("transitions") || wants("stageProgress") || wants("timeline");
+    let (actions, transitions) = tokio::try_join!(
+        async { if need_actions { request.actions.load_many(keys.iter().copied()).await } else { Ok(HashMap::new()) } },
+        async {
+            if need_transitions {
+                request.transitions.load_many(keys.iter().copied()).await
+            } else {
+                Ok(HashMap::new())
+            }
+        },
+    )?;
+    let mut people: HashSet<PersonId> = HashSet::new();
+    for incident in incidents {
+        people.insert(incident.reported_by);
+        people.extend(incident.owner_id);
+    }
+    for action in actions.values().flat_map(|list| list.iter()) {
+        people.insert(action.performed_by);
+        people.insert(action.recorded_by);
+    }
+    people.extend(transitions.values().flat_map(|list| list.iter().map(|t| t.by)));
+    let need_people = wants("owner") || wants("reportedBy") || need_actions || need_transitions;
+    let teams: HashSet<TeamId> = incidents.iter().map(|i| i.team_id).collect();
+    tokio::try_join!(
+        async { if need_people { request.people.load_many(people).await.map(drop) } else { Ok(()) } },
+        async { if wants("team") { request.teams.load_many(teams).await.map(drop) } else { Ok(()) } },
+    )?;
+    Ok(())
+}
 
 /// Actions of incidents.
 pub(crate) struct ActionLoader {

@@ -1,12 +1,62 @@
-//! Query root: the catalog, incidents and the caller.
+//! Query root. Each field delegates to the module of its noun; the root is a plain object so that
+//! a failed nullable field comes back as `null` beside the others.
 
 mod catalog;
 mod incident;
 mod viewer;
 
-use async_graphql::MergedObject;
+use async_graphql::{Context, ID, Object};
+
+use crate::error::{ApiResult, nullable};
+use crate::types::catalog::Catalog;
+use crate::types::incident::{Incident, IncidentConnection};
+use crate::types::input::IncidentFilter;
+use crate::types::team::ViewerInfo;
 
 /// Everything Taiō can be asked: the catalog, incidents and the caller.
-#[derive(MergedObject, Default)]
-#[graphql(name = "Query")]
-pub struct QueryRoot(catalog::CatalogQuery, incident::IncidentQuery, viewer::ViewerQuery);
+#[derive(Default)]
+pub struct QueryRoot;
+
+/// Everything Taiō can be asked: the catalog, incidents and the caller.
+#[Object(name = "Query")]
+impl QueryRoot {
+    /// The ISOG-J service catalog (ITU-T X.1060 Annex A): 9 categories, 64 services, and the
+    /// seven D-stages.
+    async fn catalog(&self, ctx: &Context<'_>) -> ApiResult<Catalog> {
+        catalog::catalog(ctx)
+    }
+
+    /// The incident with this id. An incident that does not exist and one of a team you are not in
+    /// are both `NOT_FOUND`.
+    async fn incident(&self, ctx: &Context<'_>, id: ID) -> Option<Incident> {
+        nullable(ctx, incident::incident(ctx, &id).await)
+    }
+
+    /// The incident with this key, e.g. `INC-2026-000123`; `NOT_FOUND` when none is visible to you.
+    /// Keys are unique per team: name the team when you belong to several that use the key.
+    async fn incident_by_key(
+        &self,
+        ctx: &Context<'_>,
+        key: String,
+        team_id: Option<ID>,
+    ) -> ApiResult<Option<Incident>> {
+        incident::incident_by_key(ctx, &key, team_id.as_ref()).await.map(Some)
+    }
+
+    /// Incidents of your teams, newest report first, filtered and paginated (`first` up to 100,
+    /// default 20; `after` a cursor from a previous page).
+    async fn incidents(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<IncidentFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<IncidentConnection> {
+        incident::incidents(ctx, filter, first, after).await
+    }
+
+    /// Who you are, and your teams and roles.
+    async fn me(&self, ctx: &Context<'_>) -> ApiResult<ViewerInfo> {
+        viewer::me(ctx)
+    }
+}

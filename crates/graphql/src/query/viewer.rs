@@ -1,19 +1,13 @@
 //! The caller.
 
-use async_graphql::{Context, Object};
+use async_graphql::Context;
 
 use crate::context::ContextExt;
 use crate::error::ApiResult;
 use crate::types::team::ViewerInfo;
 
-#[derive(Default)]
-pub struct ViewerQuery;
-
-#[Object]
-impl ViewerQuery {
-    /// Who you are, and your teams and roles.
-    async fn me(&self, ctx: &Context<'_>) -> ApiResult<ViewerInfo> {
-        ctx.viewer()?;
-        Ok(ViewerInfo)
-    }
+/// The authenticated caller.
+pub(super) fn me(ctx: &Context<'_>) -> ApiResult<ViewerInfo> {
+    ctx.viewer()?;
+    Ok(ViewerInfo)
 }

@@ -250,7 +250,7 @@ impl Incident {
 
     /// Actions and transitions merged in time order.
     async fn timeline(&self, ctx: &Context<'_>) -> ApiResult<Vec<TimelineEntry>> {
-        let (actions, transitions) = (self.load_actions(ctx).await?, self.load_transitions(ctx).await?);
+        let (actions, transitions) = tokio::try_join!(self.load_actions(ctx), self.load_transitions(ctx))?;
         let mut entries: Vec<TimelineEntry> = transitions
             .iter()
             .map(|t| TimelineEntry {
