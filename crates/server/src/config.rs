@@ -64,6 +64,9 @@ pub struct ServeArgs {
     /// The database.
     #[command(flatten)]
     pub database: DatabaseArgs,
+    /// Request limits, timeouts and what the edge exposes.
+    #[command(flatten)]
+    pub edge: crate::edge::EdgeArgs,
 }
 
 /// Options of `taio schema`.

@@ -5,6 +5,7 @@ pub mod app;
 mod assets;
 pub mod bootstrap;
 pub mod config;
+pub mod edge;
 mod graphql_http;
 
 pub use app::{AppState, app};
