@@ -14,6 +14,28 @@ pub struct Viewer {
     pub token_id: Option<TokenId>,
     /// The person's teams and roles.
     pub memberships: Vec<Membership>,
+    /// The id of the request being served, for the audit trail.
+    pub request_id: Option<String>,
+}
+
+/// Who made a change, as the audit trail records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    /// The person.
+    pub person: PersonId,
+    /// The token used.
+    pub token: Option<TokenId>,
+    /// The request.
+    pub request_id: Option<String>,
+}
+
+/// A change to be recorded in the audit trail: who, and which operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Audit {
+    /// Who.
+    pub actor: Actor,
+    /// The API operation, e.g. `closeIncident`.
+    pub operation: &'static str,
 }
 
 /// An operation on a team's incidents, with the least role it needs.
@@ -37,11 +59,15 @@ pub enum Operation {
     Reopen,
     /// Hand to another owner.
     Reassign,
+    /// Mark restricted or name participants (the owner may too).
+    ManageAccess,
+    /// Read an incident's audit trail.
+    ReadAudit,
 }
 
 impl Operation {
     /// Every operation.
-    pub const ALL: [Self; 9] = [
+    pub const ALL: [Self; 11] = [
         Self::Read,
         Self::Report,
         Self::Acknowledge,
@@ -51,6 +77,8 @@ impl Operation {
         Self::Close,
         Self::Reopen,
         Self::Reassign,
+        Self::ManageAccess,
+        Self::ReadAudit,
     ];
 
     /// The least role that may perform the operation (DOMAIN §5).
@@ -61,7 +89,7 @@ impl Operation {
             Self::Report | Self::Acknowledge | Self::Classify | Self::Transition | Self::RecordAction => {
                 Role::Responder
             }
-            Self::Close | Self::Reopen | Self::Reassign => Role::Lead,
+            Self::Close | Self::Reopen | Self::Reassign | Self::ManageAccess | Self::ReadAudit => Role::Lead,
         }
     }
 
@@ -76,6 +104,8 @@ impl Operation {
             Self::Close => "close incidents",
             Self::Reopen => "reopen incidents",
             Self::Reassign => "reassign incidents",
+            Self::ManageAccess => "change who may see an incident",
+            Self::ReadAudit => "read audit trails",
         }
     }
 }
@@ -85,6 +115,15 @@ impl Viewer {
     #[must_use]
     pub fn person_id(&self) -> PersonId {
         self.person.id
+    }
+
+    /// The audit record of `operation` done by the caller.
+    #[must_use]
+    pub fn audit(&self, operation: &'static str) -> Audit {
+        Audit {
+            actor: Actor { person: self.person.id, token: self.token_id, request_id: self.request_id.clone() },
+            operation,
+        }
     }
 
     /// The caller's role in `team`.
@@ -136,6 +175,7 @@ mod tests {
             person: Person { id: PersonId::generate(), name: Text::from_stored("Aiko".into()), admin: false },
             token_id: None,
             memberships: memberships.iter().map(|&(team_id, role)| Membership { team_id, role }).collect(),
+            request_id: None,
         }
     }
 

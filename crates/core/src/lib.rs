@@ -13,7 +13,7 @@ pub mod incident;
 pub mod team;
 mod text;
 
-pub use access::{Operation, Viewer};
+pub use access::{Actor, Audit, Operation, Viewer};
 pub use catalog::{Catalog, CatalogService, Category, ServiceCode};
 pub use clock::{Clock, SystemClock};
 pub use error::{IncidentError, RepoError};

@@ -7,7 +7,7 @@ use async_graphql::Context;
 use async_graphql::dataloader::{DataLoader, HashMapCache};
 use taio_core::Viewer;
 use taio_core::incident::IncidentService;
-use taio_core::team::TeamRepository;
+use taio_core::team::{DirectoryService, TeamRepository};
 
 use crate::error::{ApiError, ApiResult};
 use crate::loader::{ActionLoader, PersonLoader, TeamLoader, TransitionLoader};
@@ -19,6 +19,8 @@ pub struct Services {
     pub incidents: IncidentService,
     /// Teams and people.
     pub teams: Arc<dyn TeamRepository>,
+    /// Team, member and token management.
+    pub directory: DirectoryService,
 }
 
 /// Per-request state: the caller and request-scoped caching loaders, so that whatever a request

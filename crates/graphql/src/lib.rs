@@ -11,4 +11,7 @@ pub mod types;
 
 pub use context::{Services, prepare_request};
 pub use error::{ApiError, ErrorCode};
-pub use schema::{MAX_COMPLEXITY, MAX_DEPTH, TaioSchema, build_schema, schema_builder, sdl};
+pub use schema::{
+    MAX_COMPLEXITY, MAX_DEPTH, MAX_DIRECTIVES, MAX_RECURSIVE_DEPTH, SchemaOptions, TaioSchema, build_schema,
+    schema_builder, sdl,
+};

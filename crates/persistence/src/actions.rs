@@ -8,10 +8,11 @@ use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
 };
-use taio_core::RepoError;
 use taio_core::id::{ActionId, IncidentId};
 use taio_core::incident::{Action, ActionEffects, ActionRepository};
+use taio_core::{Audit, RepoError};
 
+use crate::audit::{self, Entry, digest_of, incident_chain};
 use crate::convert::{action_from_row, action_to_row};
 use crate::db::begin_write;
 use crate::entity::{action, action_service, incident};
@@ -51,7 +52,7 @@ impl SqlActions {
 
 #[async_trait]
 impl ActionRepository for SqlActions {
-    async fn append(&self, a: &Action, effects: ActionEffects) -> Result<i64, RepoError> {
+    async fn append(&self, a: &Action, effects: ActionEffects, audit: &Audit) -> Result<i64, RepoError> {
         use incident::Column as C;
         let txn = begin_write(&self.conn).await.map_err(repo_err)?;
         let mut bump = Query::update();
@@ -97,6 +98,17 @@ impl ActionRepository for SqlActions {
             .into_active_model()
         });
         action_service::Entity::insert_many(services).exec_without_returning(&txn).await.map_err(repo_err)?;
+        let entry = Entry {
+            chain: incident_chain(a.incident_id),
+            operation: audit.operation,
+            object_type: "action",
+            object_id: a.id.to_string(),
+            before: None,
+            after: Some(digest_of(a)),
+            actor: Some(&audit.actor),
+            at: effects.at,
+        };
+        audit::append(&txn, entry).await?;
         txn.commit().await.map_err(repo_err)?;
         Ok(version)
     }

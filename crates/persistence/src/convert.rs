@@ -25,7 +25,7 @@ fn parse_opt<T>(column: &str, value: Option<&str>, parse: fn(&str) -> Option<T>)
     value.map(|v| self::parse(column, v, parse)).transpose()
 }
 
-pub(crate) fn incident_from_row(row: incident::Model) -> Result<Incident, RepoError> {
+pub(crate) fn incident_from_row(row: incident::Model, participants: Vec<PersonId>) -> Result<Incident, RepoError> {
     Ok(Incident {
         id: IncidentId::from_uuid(row.id),
         team_id: TeamId::from_uuid(row.team_id),
@@ -64,6 +64,8 @@ pub(crate) fn incident_from_row(row: incident::Model) -> Result<Incident, RepoEr
         duplicate_of: row.duplicate_of.map(IncidentId::from_uuid),
         reopen_count: row.reopen_count,
         report_recorded_at: row.report_recorded_at,
+        restricted: row.restricted,
+        participants,
         created_at: row.created_at,
         updated_at: row.updated_at,
     })
@@ -104,6 +106,7 @@ pub(crate) fn incident_to_row(i: &Incident) -> incident::Model {
         duplicate_of: i.duplicate_of.map(|d| d.as_uuid()),
         reopen_count: i.reopen_count,
         report_recorded_at: i.report_recorded_at,
+        restricted: i.restricted,
         created_at: i.created_at,
         updated_at: i.updated_at,
     }

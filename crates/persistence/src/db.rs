@@ -179,6 +179,14 @@ impl Database {
         crate::Directory::new(self.conn.clone())
     }
 
+    /// Checks every audit chain and names the first broken link.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub async fn verify_audit(&self) -> Result<crate::AuditReport, taio_core::RepoError> {
+        crate::audit::verify(&self.conn).await
+    }
+
     /// Closes the pool, waiting for connections in use.
     pub async fn close(self) {
         if let Err(error) = self.conn.close().await {

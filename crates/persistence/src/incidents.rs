@@ -9,15 +9,16 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
     IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
-use taio_core::RepoError;
-use taio_core::id::{IncidentId, TeamId};
+use taio_core::id::{IncidentId, PersonId, TeamId};
 use taio_core::incident::{
-    Incident, IncidentKey, IncidentPage, IncidentQuery, IncidentRepository, NewIncident, Transition,
+    AuditEntry, Incident, IncidentKey, IncidentPage, IncidentQuery, IncidentRepository, NewIncident, Tlp, Transition,
 };
+use taio_core::{Audit, RepoError};
 
+use crate::audit::{self, Entry, digest_of, incident_chain};
 use crate::convert::{incident_from_row, incident_to_row, transition_from_row, transition_to_row};
 use crate::db::begin_write;
-use crate::entity::{action_service, incident, incident_counter, transition};
+use crate::entity::{action_service, incident, incident_counter, incident_participant, transition};
 use crate::error::repo_err;
 
 /// [`IncidentRepository`] on sea-orm.
@@ -31,6 +32,29 @@ impl SqlIncidents {
     #[must_use]
     pub fn new(conn: DatabaseConnection) -> Self {
         Self { conn }
+    }
+
+    /// Rows to incidents, with their participants read in one query.
+    async fn hydrate(&self, rows: Vec<incident::Model>) -> Result<Vec<Incident>, RepoError> {
+        let mut participants: HashMap<uuid::Uuid, Vec<PersonId>> = HashMap::new();
+        if !rows.is_empty() {
+            let named = incident_participant::Entity::find()
+                .filter(incident_participant::Column::IncidentId.is_in(rows.iter().map(|r| r.id)))
+                .order_by_asc(incident_participant::Column::IncidentId)
+                .order_by_asc(incident_participant::Column::PersonId)
+                .all(&self.conn)
+                .await
+                .map_err(repo_err)?;
+            for p in named {
+                participants.entry(p.incident_id).or_default().push(PersonId::from_uuid(p.person_id));
+            }
+        }
+        rows.into_iter()
+            .map(|row| {
+                let named = participants.remove(&row.id).unwrap_or_default();
+                incident_from_row(row, named)
+            })
+            .collect()
     }
 }
 
@@ -54,7 +78,7 @@ fn like_pattern(text: &str) -> String {
 
 #[async_trait]
 impl IncidentRepository for SqlIncidents {
-    async fn create(&self, new: NewIncident) -> Result<Incident, RepoError> {
+    async fn create(&self, new: NewIncident, audit: &Audit) -> Result<Incident, RepoError> {
         let txn = begin_write(&self.conn).await.map_err(repo_err)?;
         let year = new.created_at.year();
         let counter = Query::insert()
@@ -89,33 +113,59 @@ impl IncidentRepository for SqlIncidents {
             .exec_without_returning(&txn)
             .await
             .map_err(repo_err)?;
+        let entry = Entry {
+            chain: incident_chain(created.id),
+            operation: audit.operation,
+            object_type: "incident",
+            object_id: created.id.to_string(),
+            before: None,
+            after: Some(digest_of(&created)),
+            actor: Some(&audit.actor),
+            at: created.created_at,
+        };
+        audit::append(&txn, entry).await?;
         txn.commit().await.map_err(repo_err)?;
         Ok(created)
     }
 
     async fn find(&self, id: IncidentId) -> Result<Option<Incident>, RepoError> {
         let row = incident::Entity::find_by_id(id.as_uuid()).one(&self.conn).await.map_err(repo_err)?;
-        row.map(incident_from_row).transpose()
+        Ok(self.hydrate(row.into_iter().collect()).await?.pop())
     }
 
     async fn find_by_key(&self, teams: &[TeamId], key: &IncidentKey) -> Result<Vec<Incident>, RepoError> {
         if teams.is_empty() {
             return Ok(Vec::new());
         }
-        incident::Entity::find()
+        let rows = incident::Entity::find()
             .filter(incident::Column::TeamId.is_in(uuids(teams, TeamId::as_uuid)))
             .filter(incident::Column::Key.eq(key.as_str()))
             .all(&self.conn)
             .await
-            .map_err(repo_err)?
-            .into_iter()
-            .map(incident_from_row)
-            .collect()
+            .map_err(repo_err)?;
+        self.hydrate(rows).await
     }
 
     async fn list(&self, q: &IncidentQuery) -> Result<IncidentPage, RepoError> {
         use incident::Column as C;
         let mut select = incident::Entity::find().filter(C::TeamId.is_in(uuids(&q.teams, TeamId::as_uuid)));
+        let me = q.reader.person.as_uuid();
+        let mut visible = Condition::any()
+            .add(Condition::all().add(C::Restricted.eq(false)).add(C::Tlp.ne(Tlp::Red.as_str())))
+            .add(C::OwnerId.eq(me))
+            .add(
+                C::Id.in_subquery(
+                    Query::select()
+                        .column(incident_participant::Column::IncidentId)
+                        .from(incident_participant::Entity)
+                        .and_where(incident_participant::Column::PersonId.eq(me))
+                        .to_owned(),
+                ),
+            );
+        if !q.reader.lead_of.is_empty() {
+            visible = visible.add(C::TeamId.is_in(uuids(&q.reader.lead_of, TeamId::as_uuid)));
+        }
+        select = select.filter(visible);
         if !q.stages.is_empty() {
             select = select.filter(C::Stage.is_in(q.stages.iter().map(|s| s.as_str())));
         }
@@ -172,16 +222,18 @@ impl IncidentRepository for SqlIncidents {
             .map_err(repo_err)?;
         let has_next_page = rows.len() as u64 > q.limit;
         rows.truncate(usize::try_from(q.limit).unwrap_or(usize::MAX));
-        let incidents = rows.into_iter().map(incident_from_row).collect::<Result<Vec<_>, _>>()?;
+        let incidents = self.hydrate(rows).await?;
         Ok(IncidentPage { incidents, has_next_page, total_count })
     }
 
     async fn update(
         &self,
+        previous: &Incident,
         next: &Incident,
-        expected_version: i64,
         transition: Option<&Transition>,
+        audit: &Audit,
     ) -> Result<(), RepoError> {
+        let expected_version = previous.version;
         let txn = begin_write(&self.conn).await.map_err(repo_err)?;
         let mut row = incident_to_row(next).into_active_model().reset_all();
         row.id = ActiveValue::NotSet;
@@ -201,7 +253,53 @@ impl IncidentRepository for SqlIncidents {
                 .await
                 .map_err(repo_err)?;
         }
+        if previous.participants != next.participants {
+            incident_participant::Entity::delete_many()
+                .filter(incident_participant::Column::IncidentId.eq(next.id.as_uuid()))
+                .exec(&txn)
+                .await
+                .map_err(repo_err)?;
+            if !next.participants.is_empty() {
+                let rows = next.participants.iter().map(|p| {
+                    incident_participant::Model { incident_id: next.id.as_uuid(), person_id: p.as_uuid() }
+                        .into_active_model()
+                });
+                incident_participant::Entity::insert_many(rows).exec_without_returning(&txn).await.map_err(repo_err)?;
+            }
+        }
+        let entry = Entry {
+            chain: incident_chain(next.id),
+            operation: audit.operation,
+            object_type: "incident",
+            object_id: next.id.to_string(),
+            before: Some(digest_of(previous)),
+            after: Some(digest_of(next)),
+            actor: Some(&audit.actor),
+            at: next.updated_at,
+        };
+        audit::append(&txn, entry).await?;
         txn.commit().await.map_err(repo_err)
+    }
+
+    async fn audit_trail(&self, id: IncidentId) -> Result<Vec<AuditEntry>, RepoError> {
+        Ok(audit::incident_trail(&self.conn, id)
+            .await?
+            .into_iter()
+            .map(|r| AuditEntry {
+                seq: r.seq,
+                at: r.at,
+                person: r.person,
+                token: r.token,
+                operation: r.operation,
+                object_type: r.object_type,
+                object_id: r.object_id,
+                before_digest: r.before_digest,
+                after_digest: r.after_digest,
+                request_id: r.request_id,
+                prev_hash: r.prev_hash,
+                hash: r.hash,
+            })
+            .collect())
     }
 
     async fn transitions_for(&self, ids: &[IncidentId]) -> Result<HashMap<IncidentId, Vec<Transition>>, RepoError> {

@@ -2,6 +2,7 @@
 //! setup, migrations, the incident, action and team repositories, and the token directory.
 
 mod actions;
+mod audit;
 mod convert;
 mod db;
 mod directory;
@@ -13,7 +14,8 @@ mod teams;
 pub mod testing;
 
 pub use actions::SqlActions;
+pub use audit::{AuditReport, BrokenLink, GENESIS};
 pub use db::{Backend, Database, DatabaseConfig, redact as redact_url};
-pub use directory::{Directory, IssuedToken};
+pub use directory::Directory;
 pub use incidents::SqlIncidents;
 pub use teams::SqlTeams;

@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 
 use sea_orm::ConnectionTrait;
-use taio_core::team::{Role, Team, TeamKey};
+use taio_core::team::{DirectoryRepository, Role, Team, TeamKey};
 use taio_core::{Clock, SystemClock, Text, Viewer};
 
 use crate::{Database, DatabaseConfig};
@@ -130,16 +130,16 @@ pub async fn team_fixture(database: &Database, key: &str) -> TeamFixture {
     let now = SystemClock.now();
     let team_key = TeamKey::parse(key).expect("a valid team key");
     let team = directory
-        .create_team(&team_key, &Text::parse("name", &format!("Team {key}"), 200).expect("name"), now)
+        .create_team(&team_key, &Text::parse("name", &format!("Team {key}"), 200).expect("name"), now, None)
         .await
         .expect("create team");
     let mut members = Vec::new();
     for role in [Role::Lead, Role::Responder, Role::Viewer] {
         let name = Text::parse("name", &format!("{key} {}", role.as_str().to_lowercase()), 200).expect("name");
         let person = directory.person_named(&name, now).await.expect("create person");
-        directory.set_membership(team.id, person.id, role, now).await.expect("membership");
+        directory.set_membership(team.id, person.id, role, now, None).await.expect("membership");
         let token = directory
-            .issue_token(person.id, &Text::parse("label", "test", 200).expect("label"), None, now)
+            .issue_token(person.id, &Text::parse("label", "test", 200).expect("label"), None, now, None)
             .await
             .expect("token");
         let viewer = directory.authenticate(&token.secret, now).await.expect("authenticate").expect("a valid token");
@@ -164,6 +164,15 @@ pub async fn scalar(database: &Database, sql: &str) -> i64 {
         .expect("query")
         .expect("a row");
     row.try_get_by_index::<i64>(0).expect("an integer")
+}
+
+/// Runs a statement that returns nothing, for arranging what a test needs (an expired or revoked
+/// token, a busy connection).
+///
+/// # Panics
+/// When the statement fails.
+pub async fn execute(database: &Database, sql: &str) {
+    database.conn.execute_unprepared(sql).await.expect("statement");
 }
 
 #[cfg(test)]

@@ -10,9 +10,10 @@ use taio_core::catalog::ServiceCode;
 use taio_core::id::{ActionId, IncidentId, PersonId, TeamId};
 use taio_core::incident::{
     Action, ActionEffects, ActionKind, ActionRepository, Command, IncidentQuery, IncidentRepository, NewIncident,
-    Source, Stage, Tlp, decide,
+    Reader, Source, Stage, Tlp, decide,
 };
-use taio_core::{RepoError, Text};
+use taio_core::team::DirectoryRepository;
+use taio_core::{Actor, Audit, RepoError, Text};
 use taio_persistence::testing::{TestDatabase, scalar, team_fixture, test_databases};
 use taio_persistence::{SqlActions, SqlIncidents};
 
@@ -88,7 +89,8 @@ async fn incidents_are_numbered_per_team_and_year() {
         let year = Utc::now().format("%Y").to_string();
         let mut keys = Vec::new();
         for (team, person) in [(&a, &a.responder), (&a, &a.responder), (&b, &b.responder)] {
-            let created = incidents.create(new_incident(team.team.id, person.viewer.person.id, "Scan")).await.unwrap();
+            let created =
+                incidents.create(new_incident(team.team.id, person.viewer.person.id, "Scan"), &audit()).await.unwrap();
             keys.push(created.key.to_string());
         }
         assert_eq!(
@@ -109,7 +111,7 @@ async fn concurrent_reports_in_one_team_never_share_a_key() {
             .map(|i| {
                 let incidents = Arc::clone(&incidents);
                 let new = new_incident(team.team.id, team.responder.viewer.person.id, &format!("Alert {i}"));
-                tokio::spawn(async move { incidents.create(new).await })
+                tokio::spawn(async move { incidents.create(new, &audit()).await })
             })
             .collect();
         let mut keys = Vec::new();
@@ -128,12 +130,12 @@ async fn a_stale_version_writes_nothing() {
         let (incidents, _) = repos(&db);
         let team = team_fixture(&db.database, "SOC").await;
         let by = team.responder.viewer.person.id;
-        let created = incidents.create(new_incident(team.team.id, by, "Beaconing")).await.unwrap();
+        let created = incidents.create(new_incident(team.team.id, by, "Beaconing"), &audit()).await.unwrap();
         let ack = decide(&created, Command::Acknowledge { owner: by }, Utc::now().trunc_subsecs(6), by).unwrap();
-        incidents.update(&ack.incident, created.version, ack.transition.as_ref()).await.unwrap();
+        incidents.update(&created, &ack.incident, ack.transition.as_ref(), &audit()).await.unwrap();
         // A second writer that also saw version 1 loses, and its transition is not stored.
         let late = decide(&created, Command::Acknowledge { owner: by }, Utc::now().trunc_subsecs(6), by).unwrap();
-        let result = incidents.update(&late.incident, created.version, late.transition.as_ref()).await;
+        let result = incidents.update(&created, &late.incident, late.transition.as_ref(), &audit()).await;
         assert_eq!(result, Err(RepoError::Conflict), "{}", db.backend);
         let stored = incidents.find(created.id).await.unwrap().unwrap();
         assert_eq!(stored.version, 2, "{}", db.backend);
@@ -148,7 +150,7 @@ async fn an_incident_round_trips_every_field() {
         let (incidents, _) = repos(&db);
         let team = team_fixture(&db.database, "SOC").await;
         let by = team.lead.viewer.person.id;
-        let created = incidents.create(new_incident(team.team.id, by, "Ransomware on FS01")).await.unwrap();
+        let created = incidents.create(new_incident(team.team.id, by, "Ransomware on FS01"), &audit()).await.unwrap();
         let classification = taio_core::incident::Classification {
             determination: Some(taio_core::incident::Determination::Confirmed),
             category: Some(taio_core::incident::IncidentCategory::parse("malicious-code/infected-system").unwrap()),
@@ -159,7 +161,7 @@ async fn an_incident_round_trips_every_field() {
         };
         let command = Command::Transition { to: Stage::D4, reason: None, classification: Some(classification) };
         let moved = decide(&created, command, Utc::now().trunc_subsecs(6), by).unwrap();
-        incidents.update(&moved.incident, created.version, moved.transition.as_ref()).await.unwrap();
+        incidents.update(&created, &moved.incident, moved.transition.as_ref(), &audit()).await.unwrap();
         let stored = incidents.find(created.id).await.unwrap().unwrap();
         assert_eq!(stored, moved.incident, "{}", db.backend);
     }
@@ -171,15 +173,19 @@ async fn an_action_naming_a_service_missing_from_the_catalog_table_is_not_stored
         let (incidents, actions) = repos(&db);
         let team = team_fixture(&db.database, "SOC").await;
         let by = team.responder.viewer.person.id;
-        let created = incidents.create(new_incident(team.team.id, by, "Odd login")).await.unwrap();
+        let created = incidents.create(new_incident(team.team.id, by, "Odd login"), &audit()).await.unwrap();
         // "I-99" parses as a code but has no catalog row: the foreign key refuses it, and the
         // version bump made earlier in the same transaction is rolled back.
-        let result = actions.append(&action(created.id, by, &["C-1", "I-99"]), effects()).await;
+        let result = actions.append(&action(created.id, by, &["C-1", "I-99"]), effects(), &audit()).await;
         assert!(matches!(result, Err(RepoError::MissingReference(_))), "{}: {result:?}", db.backend);
         assert_eq!(scalar(&db.database, "SELECT COUNT(*) FROM actions").await, 0, "{}", db.backend);
         assert_eq!(scalar(&db.database, "SELECT COUNT(*) FROM action_services").await, 0, "{}", db.backend);
         assert_eq!(incidents.find(created.id).await.unwrap().unwrap().version, 1, "{}", db.backend);
     }
+}
+
+fn audit() -> Audit {
+    Audit { actor: Actor { person: PersonId::generate(), token: None, request_id: None }, operation: "test" }
 }
 
 fn effects() -> ActionEffects {
@@ -192,11 +198,11 @@ async fn actions_come_back_per_incident_with_their_services_in_order() {
         let (incidents, actions) = repos(&db);
         let team = team_fixture(&db.database, "SOC").await;
         let by = team.responder.viewer.person.id;
-        let first = incidents.create(new_incident(team.team.id, by, "One")).await.unwrap();
-        let second = incidents.create(new_incident(team.team.id, by, "Two")).await.unwrap();
-        let version = actions.append(&action(first.id, by, &["G-4", "C-4", "C-1"]), effects()).await.unwrap();
+        let first = incidents.create(new_incident(team.team.id, by, "One"), &audit()).await.unwrap();
+        let second = incidents.create(new_incident(team.team.id, by, "Two"), &audit()).await.unwrap();
+        let version = actions.append(&action(first.id, by, &["G-4", "C-4", "C-1"]), effects(), &audit()).await.unwrap();
         assert_eq!(version, 2, "{}: appending bumps the incident's version", db.backend);
-        actions.append(&action(second.id, by, &["B-1"]), effects()).await.unwrap();
+        actions.append(&action(second.id, by, &["B-1"]), effects(), &audit()).await.unwrap();
         let loaded = actions.for_incidents(&[first.id, second.id]).await.unwrap();
         let codes =
             |id: IncidentId| -> Vec<String> { loaded[&id][0].services.iter().map(ToString::to_string).collect() };
@@ -211,11 +217,11 @@ async fn the_first_notification_time_is_the_earliest_performed() {
         let (incidents, actions) = repos(&db);
         let team = team_fixture(&db.database, "SOC").await;
         let by = team.responder.viewer.person.id;
-        let created = incidents.create(new_incident(team.team.id, by, "Leak")).await.unwrap();
+        let created = incidents.create(new_incident(team.team.id, by, "Leak"), &audit()).await.unwrap();
         let now = Utc::now().trunc_subsecs(6);
         for offset in [Duration::minutes(-10), Duration::minutes(-30), Duration::minutes(-5)] {
             let notified = ActionEffects { notified_at: Some(now + offset), report_recorded_at: None, at: now };
-            actions.append(&action(created.id, by, &["B-3"]), notified).await.unwrap();
+            actions.append(&action(created.id, by, &["B-3"]), notified, &audit()).await.unwrap();
         }
         let stored = incidents.find(created.id).await.unwrap().unwrap();
         assert_eq!(stored.milestones.first_notified_at, Some(now - Duration::minutes(30)), "{}", db.backend);
@@ -228,10 +234,11 @@ async fn a_search_for_percent_matches_it_literally() {
         let (incidents, _) = repos(&db);
         let team = team_fixture(&db.database, "SOC").await;
         let by = team.responder.viewer.person.id;
-        incidents.create(new_incident(team.team.id, by, "CPU at 100% on web01")).await.unwrap();
-        incidents.create(new_incident(team.team.id, by, "CPU at 1000 on web02")).await.unwrap();
+        incidents.create(new_incident(team.team.id, by, "CPU at 100% on web01"), &audit()).await.unwrap();
+        incidents.create(new_incident(team.team.id, by, "CPU at 1000 on web02"), &audit()).await.unwrap();
         let query = IncidentQuery {
             teams: vec![team.team.id],
+            reader: Reader { person: by, lead_of: Vec::new() },
             stages: vec![],
             status: None,
             severities: vec![],
@@ -268,7 +275,7 @@ async fn tokens_are_stored_only_as_digests_and_expired_ones_fail() {
         let now = Utc::now().trunc_subsecs(6);
         let person = team.viewer.viewer.person.id;
         let expired = directory
-            .issue_token(person, &text("old"), Some(now - Duration::hours(1)), now - Duration::days(2))
+            .issue_token(person, &text("old"), Some(now - Duration::hours(1)), now - Duration::days(2), None)
             .await
             .unwrap();
         assert!(directory.authenticate(&expired.secret, now).await.unwrap().is_none(), "{}: expired", db.backend);

@@ -1,9 +1,9 @@
 //! Commands that manage the directory, and the first-run setup of `taio serve`.
 
 use chrono::Duration;
-use taio_core::team::{Role, TeamKey};
+use taio_core::team::{DirectoryRepository, IssuedToken, Role, TeamKey};
 use taio_core::{Clock, Text};
-use taio_persistence::{Directory, IssuedToken};
+use taio_persistence::Directory;
 
 use crate::config::RoleArg;
 
@@ -40,7 +40,7 @@ pub async fn create_team(
 ) -> Result<taio_core::team::Team, DirectoryError> {
     let key = TeamKey::parse(key)?;
     let name = Text::parse("name", name, 200)?;
-    Ok(directory.create_team(&key, &name, clock.now()).await?)
+    Ok(directory.create_team(&key, &name, clock.now(), None).await?)
 }
 
 /// Issues a token for the person named `person` with `role` in team `team_key`.
@@ -67,11 +67,11 @@ pub async fn create_token(
         RoleArg::Lead | RoleArg::Admin => Role::Lead,
     };
     if role == RoleArg::Admin {
-        directory.set_admin(person.id, true).await?;
+        directory.set_admin(person.id, true, now, None).await?;
     }
-    directory.set_membership(team.id, person.id, team_role, now).await?;
+    directory.set_membership(team.id, person.id, team_role, now, None).await?;
     let expires_at = expires_in_days.map(|days| now + Duration::days(i64::from(days)));
-    Ok(directory.issue_token(person.id, &Text::parse("label", label, 200)?, expires_at, now).await?)
+    Ok(directory.issue_token(person.id, &Text::parse("label", label, 200)?, expires_at, now, None).await?)
 }
 
 /// What the first start of a server created.

@@ -32,6 +32,22 @@ pub enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Check the audit trail.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+/// `taio audit …`
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check every audit chain: records numbered without gaps, each linked to the one before, each
+    /// matching its hash, each chain ending at its recorded head. Names the first broken link and
+    /// exits with status 1 when there is one.
+    Verify {
+        /// The database.
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
 }
 
 /// Where the database is.

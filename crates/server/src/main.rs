@@ -7,7 +7,7 @@ use clap::Parser;
 use taio_core::{Clock, SystemClock};
 use taio_persistence::{Database, DatabaseConfig};
 use taio_server::bootstrap::{self, DirectoryError};
-use taio_server::config::{Cli, Command, DatabaseArgs, ServeArgs, TeamCommand, TokenCommand};
+use taio_server::config::{AuditCommand, Cli, Command, DatabaseArgs, ServeArgs, TeamCommand, TokenCommand};
 use taio_server::{AppState, app};
 use tracing_subscriber::EnvFilter;
 
@@ -75,13 +75,26 @@ async fn run(command: Command) -> Result<(), String> {
             db.close().await;
             Ok(())
         }
+        Command::Audit(AuditCommand::Verify { database }) => {
+            let db = open(&database).await?;
+            let report = db.verify_audit().await.map_err(|e| format!("cannot read the audit trail: {e}"))?;
+            db.close().await;
+            say(&format!("checked {} records in {} chains; anchor {}", report.records, report.chains, report.anchor));
+            match report.broken {
+                None => {
+                    say("audit trail intact");
+                    Ok(())
+                }
+                Some(broken) => Err(format!("audit trail broken: {broken}")),
+            }
+        }
         Command::Token(TokenCommand::Create { team, role, name, label, expires_in_days, database }) => {
             let db = open(&database).await?;
             let token =
                 bootstrap::create_token(&db.directory(), clock.as_ref(), &team, role, &name, &label, expires_in_days)
                     .await
                     .map_err(directory_error)?;
-            eprintln!("created token {} ({}…) for {name}; it is shown only once:", token.id, token.prefix);
+            eprintln!("created token {} ({}…) for {name}; it is shown only once:", token.token.id, token.token.prefix);
             say(&token.secret);
             db.close().await;
             Ok(())
@@ -90,7 +103,13 @@ async fn run(command: Command) -> Result<(), String> {
 }
 
 async fn serve(args: ServeArgs, clock: Arc<dyn Clock>) -> Result<(), String> {
-    let database = open(&args.database).await?;
+    let mut config = DatabaseConfig::new(args.database.database_url.clone());
+    config.max_connections = args.database.database_max_connections;
+    args.edge.apply_to(&mut config);
+    let database = Database::connect(&config).await.map_err(|e| {
+        format!("cannot open database {}: {e}", taio_persistence::redact_url(&args.database.database_url))
+    })?;
+    database.migrate().await.map_err(|e| format!("migrations failed: {e}"))?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
@@ -102,7 +121,8 @@ async fn serve(args: ServeArgs, clock: Arc<dyn Clock>) -> Result<(), String> {
         say(&first.token.secret);
     }
     tracing::info!(%address, backend = ?database.backend(), "Taiō listening");
-    let state = AppState::new(database.clone(), clock);
+    tracing::info!(edge = ?args.edge, "edge settings");
+    let state = AppState::with_edge(database.clone(), clock, &args.edge);
     axum::serve(listener, app(state)).with_graceful_shutdown(shutdown_signal()).await.map_err(|e| e.to_string())?;
     database.close().await;
     tracing::info!("stopped");

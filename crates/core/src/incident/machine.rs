@@ -51,6 +51,21 @@ pub enum Command {
     },
 }
 
+impl Command {
+    /// The API operation the command stands for, as the audit trail names it.
+    #[must_use]
+    pub fn operation(&self) -> &'static str {
+        match self {
+            Self::Acknowledge { .. } => "acknowledgeIncident",
+            Self::Classify(_) => "classifyIncident",
+            Self::Assign { .. } => "reassignIncident",
+            Self::Transition { .. } => "transitionIncident",
+            Self::Close { .. } => "closeIncident",
+            Self::Reopen { .. } => "reopenIncident",
+        }
+    }
+}
+
 /// The outcome of an accepted command.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Decision {

@@ -19,8 +19,11 @@ pub use enums::{
 pub use key::IncidentKey;
 pub use machine::{Command, Decision, allowed_resolutions, allowed_targets, decide, main_line_index};
 pub use model::{Classification, Incident, Milestones, NewIncident, Transition, Triage};
-pub use ports::{ActionEffects, ActionRepository, IncidentPage, IncidentQuery, IncidentRepository, PageCursor};
+pub use ports::{
+    ActionEffects, ActionRepository, AuditEntry, IncidentPage, IncidentQuery, IncidentRepository, PageCursor, Reader,
+};
 pub use progress::{StageProgress, stage_progress};
 pub use service::{
-    IncidentFilter, IncidentService, NewActionRequest, NewEvidence, NewIncidentRequest, PageRequest, VisibleIncident,
+    DEFAULT_PAGE_SIZE, IncidentFilter, IncidentService, MAX_PAGE_SIZE, NewActionRequest, NewEvidence,
+    NewIncidentRequest, PageRequest, VisibleIncident, visible_to,
 };

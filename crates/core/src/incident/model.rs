@@ -53,6 +53,10 @@ pub struct Incident {
     pub reopen_count: i32,
     /// When the latest D-7 response-report action was recorded.
     pub report_recorded_at: Option<DateTime<Utc>>,
+    /// Marked restricted: only its owner, its participants and the team's leads see it.
+    pub restricted: bool,
+    /// People named on the incident, who may see it when it is restricted.
+    pub participants: Vec<PersonId>,
     /// Server time of creation.
     pub created_at: DateTime<Utc>,
     /// Server time of the last change.
@@ -227,6 +231,8 @@ impl NewIncident {
             duplicate_of: None,
             reopen_count: 0,
             report_recorded_at: None,
+            restricted: false,
+            participants: Vec::new(),
             created_at: self.created_at,
             updated_at: self.created_at,
         }
@@ -249,6 +255,13 @@ impl NewIncident {
 }
 
 impl Incident {
+    /// Whether only its owner, participants and the team's leads may see it: when marked so, and
+    /// always at TLP:RED.
+    #[must_use]
+    pub fn is_restricted(&self) -> bool {
+        self.restricted || self.tlp == Tlp::Red
+    }
+
     /// Where the incident is on the main line, closing included.
     #[must_use]
     pub fn state(&self) -> WorkflowState {

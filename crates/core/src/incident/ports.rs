@@ -9,15 +9,28 @@ use super::action::Action;
 use super::enums::{Priority, Severity, Stage, Status};
 use super::key::IncidentKey;
 use super::model::{Incident, NewIncident, Transition};
+use crate::access::Audit;
 use crate::catalog::ServiceCode;
 use crate::error::RepoError;
 use crate::id::{ActionId, IncidentId, PersonId, TeamId};
+
+/// Who is reading, for restricted incidents: those are returned only to their owner, their
+/// participants and the leads of their team.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reader {
+    /// The person reading.
+    pub person: PersonId,
+    /// The teams where they are a lead.
+    pub lead_of: Vec<TeamId>,
+}
 
 /// A filtered, keyset-paginated read of incidents.
 #[derive(Debug, Clone, PartialEq)]
 pub struct IncidentQuery {
     /// Teams to read from; never empty (the caller's visible teams, narrowed by the filter).
     pub teams: Vec<TeamId>,
+    /// Who reads, so that restricted incidents are filtered out for others.
+    pub reader: Reader,
     /// Any of these stages.
     pub stages: Vec<Stage>,
     /// This status.
@@ -65,13 +78,13 @@ pub struct IncidentPage {
 /// Incident storage.
 #[async_trait]
 pub trait IncidentRepository: Send + Sync + std::fmt::Debug {
-    /// Stores a new incident in D-1 with its report transition, giving it the next key of its team
-    /// and year, in one transaction.
+    /// Stores a new incident in D-1 with its report transition and audit record, giving it the
+    /// next key of its team and year, in one transaction.
     ///
     /// # Errors
     /// [`RepoError::MissingReference`] when the team or reporter does not exist;
     /// [`RepoError::Unavailable`] / [`RepoError::Internal`] otherwise.
-    async fn create(&self, incident: NewIncident) -> Result<Incident, RepoError>;
+    async fn create(&self, incident: NewIncident, audit: &Audit) -> Result<Incident, RepoError>;
 
     /// The incident with this id.
     ///
@@ -91,17 +104,19 @@ pub trait IncidentRepository: Send + Sync + std::fmt::Debug {
     /// [`RepoError::Unavailable`] / [`RepoError::Internal`].
     async fn list(&self, query: &IncidentQuery) -> Result<IncidentPage, RepoError>;
 
-    /// Writes `incident` (whose version is `expected_version + 1`) only if the stored version is
-    /// still `expected_version`, and stores `transition` with it, in one transaction.
+    /// Writes `incident` (whose version is `previous.version + 1`) only if the stored version is
+    /// still `previous.version`, and stores `transition` and the audit record with it, in one
+    /// transaction.
     ///
     /// # Errors
     /// [`RepoError::Conflict`] when the stored version moved on (nothing is written);
     /// [`RepoError::MissingReference`] for an unknown owner or duplicate target.
     async fn update(
         &self,
+        previous: &Incident,
         incident: &Incident,
-        expected_version: i64,
         transition: Option<&Transition>,
+        audit: &Audit,
     ) -> Result<(), RepoError>;
 
     /// The transitions of each incident, oldest first.
@@ -109,6 +124,41 @@ pub trait IncidentRepository: Send + Sync + std::fmt::Debug {
     /// # Errors
     /// [`RepoError::Unavailable`] / [`RepoError::Internal`].
     async fn transitions_for(&self, ids: &[IncidentId]) -> Result<HashMap<IncidentId, Vec<Transition>>, RepoError>;
+
+    /// The audit trail of an incident, oldest first.
+    ///
+    /// # Errors
+    /// [`RepoError::Unavailable`] / [`RepoError::Internal`].
+    async fn audit_trail(&self, id: IncidentId) -> Result<Vec<AuditEntry>, RepoError>;
+}
+
+/// One record of an incident's audit trail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    /// Position in the chain, from 1.
+    pub seq: i64,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Who.
+    pub person: Option<PersonId>,
+    /// With which token.
+    pub token: Option<crate::id::TokenId>,
+    /// The API operation.
+    pub operation: String,
+    /// What kind of object changed (`incident`, `action`).
+    pub object_type: String,
+    /// Which object.
+    pub object_id: String,
+    /// Digest of the object before.
+    pub before_digest: Option<String>,
+    /// Digest of the object after.
+    pub after_digest: Option<String>,
+    /// The request.
+    pub request_id: Option<String>,
+    /// The previous record's hash.
+    pub prev_hash: String,
+    /// This record's hash.
+    pub hash: String,
 }
 
 /// What appending an action changes on its incident.
@@ -125,13 +175,13 @@ pub struct ActionEffects {
 /// Action storage (append-only).
 #[async_trait]
 pub trait ActionRepository: Send + Sync + std::fmt::Debug {
-    /// Appends `action` with its services and bumps its incident's version, applying `effects`,
-    /// in one transaction. Returns the incident's new version.
+    /// Appends `action` with its services and audit record and bumps its incident's version,
+    /// applying `effects`, in one transaction. Returns the incident's new version.
     ///
     /// # Errors
     /// [`RepoError::MissingReference`] when a service code is not in the stored catalog or the
     /// incident is gone; nothing is written then.
-    async fn append(&self, action: &Action, effects: ActionEffects) -> Result<i64, RepoError>;
+    async fn append(&self, action: &Action, effects: ActionEffects, audit: &Audit) -> Result<i64, RepoError>;
 
     /// The action with this id.
     ///

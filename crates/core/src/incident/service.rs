@@ -11,7 +11,9 @@ use super::enums::{ActionKind, Audience, EvidenceKind, Outcome, Priority, Severi
 use super::key::IncidentKey;
 use super::machine::{Command, decide};
 use super::model::{Incident, NewIncident, Transition};
-use super::ports::{ActionEffects, ActionRepository, IncidentPage, IncidentQuery, IncidentRepository, PageCursor};
+use super::ports::{
+    ActionEffects, ActionRepository, AuditEntry, IncidentPage, IncidentQuery, IncidentRepository, PageCursor, Reader,
+};
 use crate::access::{Operation, Viewer};
 use crate::catalog::Catalog;
 use crate::clock::Clock;
@@ -208,7 +210,7 @@ impl IncidentService {
             detected_at,
             created_at: now,
         };
-        Ok(self.incidents.create(new).await?)
+        Ok(self.incidents.create(new, &viewer.audit("reportIncident")).await?)
     }
 
     /// The incident with this id, if the caller can see it.
@@ -239,6 +241,7 @@ impl IncidentService {
             return Err(IncidentError::NotFound);
         }
         let mut found = self.incidents.find_by_key(&teams, key).await?;
+        found.retain(|incident| visible_to(viewer, incident));
         match found.len() {
             0 => Err(IncidentError::NotFound),
             1 => Ok(found.remove(0)),
@@ -292,8 +295,13 @@ impl IncidentService {
         if teams.is_empty() {
             return Ok(IncidentPage { incidents: Vec::new(), has_next_page: false, total_count: 0 });
         }
+        let reader = Reader {
+            person: viewer.person_id(),
+            lead_of: viewer.memberships.iter().filter(|m| m.role == Role::Lead).map(|m| m.team_id).collect(),
+        };
         let query = IncidentQuery {
             teams,
+            reader,
             stages: filter.stages,
             status: filter.status,
             severities: filter.severities,
@@ -430,7 +438,7 @@ impl IncidentService {
             report_recorded_at: is_response_report(stage, request.outcome).then_some(now),
             at: now,
         };
-        self.actions.append(&action, effects).await.map_err(|e| match e {
+        self.actions.append(&action, effects, &viewer.audit("recordAction")).await.map_err(|e| match e {
             RepoError::MissingReference(_) => {
                 IncidentError::UnknownServices(action.services.iter().map(ToString::to_string).collect())
             }
@@ -473,7 +481,14 @@ impl IncidentService {
 
     async fn load(&self, viewer: &Viewer, id: IncidentId, operation: Operation) -> Result<Incident, IncidentError> {
         let incident = self.incidents.find(id).await?.ok_or(IncidentError::NotFound)?;
-        viewer.authorize(incident.team_id, operation)?;
+        if !visible_to(viewer, &incident) {
+            return Err(IncidentError::NotFound);
+        }
+        if operation == Operation::ManageAccess && incident.owner_id == Some(viewer.person_id()) {
+            viewer.authorize(incident.team_id, Operation::RecordAction)?;
+        } else {
+            viewer.authorize(incident.team_id, operation)?;
+        }
         Ok(incident)
     }
 
@@ -492,20 +507,109 @@ impl IncidentService {
     }
 
     async fn apply(&self, viewer: &Viewer, current: &Incident, command: Command) -> Result<Incident, IncidentError> {
+        let operation = command.operation();
         let decision = decide(current, command, self.clock.now(), viewer.person_id())?;
-        self.incidents.update(&decision.incident, current.version, decision.transition.as_ref()).await.map_err(
-            |e| match e {
-                RepoError::Conflict => IncidentError::Conflict { expected: current.version, actual: None },
-                other => other.into(),
-            },
-        )?;
-        Ok(decision.incident)
+        self.store(viewer, current, decision.incident, decision.transition.as_ref(), operation).await
+    }
+
+    async fn store(
+        &self,
+        viewer: &Viewer,
+        current: &Incident,
+        next: Incident,
+        transition: Option<&Transition>,
+        operation: &'static str,
+    ) -> Result<Incident, IncidentError> {
+        self.incidents.update(current, &next, transition, &viewer.audit(operation)).await.map_err(|e| match e {
+            RepoError::Conflict => IncidentError::Conflict { expected: current.version, actual: None },
+            other => other.into(),
+        })?;
+        Ok(next)
+    }
+
+    /// Marks an incident restricted (or lifts the mark): then only its owner, its participants
+    /// and the team's leads see it. TLP:RED incidents are restricted whatever the mark says.
+    /// Leads and the incident's owner may do this.
+    ///
+    /// # Errors
+    /// `Conflict` for a stale version; `NotFound` / `Forbidden` as for other changes.
+    pub async fn set_restricted(
+        &self,
+        viewer: &Viewer,
+        id: IncidentId,
+        expected_version: i64,
+        restricted: bool,
+    ) -> Result<Incident, IncidentError> {
+        let current = self.load_current(viewer, id, expected_version, Operation::ManageAccess).await?;
+        let mut next = self.next_version(&current);
+        next.restricted = restricted;
+        self.store(viewer, &current, next, None, "restrictIncident").await
+    }
+
+    /// Names a person on the incident (they may see it while it is restricted), or removes them.
+    /// Participants must belong to the team. Leads and the incident's owner may do this.
+    ///
+    /// # Errors
+    /// `Invalid` on `personId` for someone outside the team; as [`Self::set_restricted`].
+    pub async fn set_participant(
+        &self,
+        viewer: &Viewer,
+        id: IncidentId,
+        expected_version: i64,
+        person: PersonId,
+        named: bool,
+    ) -> Result<Incident, IncidentError> {
+        let current = self.load_current(viewer, id, expected_version, Operation::ManageAccess).await?;
+        let mut next = self.next_version(&current);
+        if named {
+            if self.teams.role_of(person, current.team_id).await?.is_none() {
+                return Err(FieldError::new("personId", "participants must belong to the incident's team").into());
+            }
+            if !next.participants.contains(&person) {
+                next.participants.push(person);
+            }
+        } else {
+            next.participants.retain(|p| *p != person);
+        }
+        let operation = if named { "addIncidentParticipant" } else { "removeIncidentParticipant" };
+        self.store(viewer, &current, next, None, operation).await
+    }
+
+    /// The incident's audit trail (leads of its team).
+    ///
+    /// # Errors
+    /// `Forbidden` below lead; `NotFound` as for reads.
+    pub async fn audit_trail(&self, viewer: &Viewer, id: IncidentId) -> Result<Vec<AuditEntry>, IncidentError> {
+        let incident = self.load(viewer, id, Operation::ReadAudit).await?;
+        Ok(self.incidents.audit_trail(incident.id).await?)
+    }
+
+    fn next_version(&self, current: &Incident) -> Incident {
+        let mut next = current.clone();
+        next.version = current.version + 1;
+        next.updated_at = self.clock.now();
+        next
     }
 
     async fn check_owner(&self, incident: &Incident, owner: PersonId) -> Result<(), IncidentError> {
         match self.teams.role_of(owner, incident.team_id).await? {
             Some(role) if role >= Role::Responder => Ok(()),
             _ => Err(FieldError::new("ownerId", "the owner must be a responder or lead of the incident's team").into()),
+        }
+    }
+}
+
+/// Whether the viewer may see the incident at all: a member of its team, and for a restricted
+/// incident also its owner, a participant or a lead of the team.
+#[must_use]
+pub fn visible_to(viewer: &Viewer, incident: &Incident) -> bool {
+    match viewer.role_in(incident.team_id) {
+        None => false,
+        Some(Role::Lead) => true,
+        Some(_) if !incident.is_restricted() => true,
+        Some(_) => {
+            let me = viewer.person_id();
+            incident.owner_id == Some(me) || incident.participants.contains(&me)
         }
     }
 }

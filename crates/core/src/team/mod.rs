@@ -1,4 +1,8 @@
-//! Teams, people and their roles, and the storage port for them.
+//! Teams, people and their roles, the storage ports for them, and their management.
+
+mod directory;
+
+pub use directory::{DirectoryRepository, DirectoryService, IssuedToken, Member, TokenInfo};
 
 use std::collections::HashMap;
 use std::fmt;

@@ -12,8 +12,9 @@ use crate::types::action::Action;
 use crate::types::ids::{parse_id, parse_opt_id};
 use crate::types::incident::Incident;
 use crate::types::input::{
-    AcknowledgeIncidentInput, ClassifyIncidentInput, CloseIncidentInput, ReassignIncidentInput, RecordActionInput,
-    ReopenIncidentInput, ReportIncidentInput, TransitionIncidentInput, reason,
+    AcknowledgeIncidentInput, ClassifyIncidentInput, CloseIncidentInput, IncidentParticipantInput,
+    ReassignIncidentInput, RecordActionInput, ReopenIncidentInput, ReportIncidentInput, RestrictIncidentInput,
+    TransitionIncidentInput, reason,
 };
 
 #[derive(Default)]
@@ -101,4 +102,41 @@ impl IncidentMutation {
         let owner = parse_id("ownerId", &input.owner_id, PersonId::from_uuid)?;
         self.change(ctx, &input.incident_id, input.expected_version, Command::Assign { owner }).await
     }
+
+    /// Marks an incident restricted, or lifts the mark (team leads and the incident's owner).
+    /// A restricted incident, and any TLP:RED one, is visible only to its owner, its participants
+    /// and the team's leads; to everyone else it does not exist.
+    async fn restrict_incident(&self, ctx: &Context<'_>, input: RestrictIncidentInput) -> ApiResult<Incident> {
+        let id = parse_id("incidentId", &input.incident_id, IncidentId::from_uuid)?;
+        let viewer = ctx.viewer()?;
+        let service = &ctx.services()?.incidents;
+        Ok(Incident(service.set_restricted(viewer, id, input.expected_version, input.restricted).await?))
+    }
+
+    /// Names a team member on an incident, so they see it while it is restricted (team leads and
+    /// the incident's owner).
+    async fn add_incident_participant(
+        &self,
+        ctx: &Context<'_>,
+        input: IncidentParticipantInput,
+    ) -> ApiResult<Incident> {
+        participant(ctx, input, true).await
+    }
+
+    /// Removes a person named on an incident (team leads and the incident's owner).
+    async fn remove_incident_participant(
+        &self,
+        ctx: &Context<'_>,
+        input: IncidentParticipantInput,
+    ) -> ApiResult<Incident> {
+        participant(ctx, input, false).await
+    }
+}
+
+async fn participant(ctx: &Context<'_>, input: IncidentParticipantInput, named: bool) -> ApiResult<Incident> {
+    let id = parse_id("incidentId", &input.incident_id, IncidentId::from_uuid)?;
+    let person = parse_id("personId", &input.person_id, PersonId::from_uuid)?;
+    let viewer = ctx.viewer()?;
+    let service = &ctx.services()?.incidents;
+    Ok(Incident(service.set_participant(viewer, id, input.expected_version, person, named).await?))
 }

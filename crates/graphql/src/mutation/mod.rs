@@ -1,5 +1,6 @@
 //! Mutation root.
 
+mod directory;
 mod incident;
 
 use async_graphql::MergedObject;
@@ -7,4 +8,4 @@ use async_graphql::MergedObject;
 /// Every change Taiō accepts: reporting, moving and closing incidents, recording actions.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct MutationRoot(incident::IncidentMutation);
+pub struct MutationRoot(incident::IncidentMutation, directory::DirectoryMutation);

@@ -7,11 +7,14 @@ mod viewer;
 
 use async_graphql::{Context, ID, Object};
 
+use crate::context::ContextExt;
 use crate::error::{ApiResult, nullable};
 use crate::types::catalog::Catalog;
+use crate::types::ids::parse_opt_id;
 use crate::types::incident::{Incident, IncidentConnection};
 use crate::types::input::IncidentFilter;
-use crate::types::team::ViewerInfo;
+use crate::types::team::{ApiToken, Team, ViewerInfo};
+use taio_core::id::PersonId;
 
 /// Everything Taiō can be asked: the catalog, incidents and the caller.
 #[derive(Default)]
@@ -45,6 +48,7 @@ impl QueryRoot {
 
     /// Incidents of your teams, newest report first, filtered and paginated (`first` up to 100,
     /// default 20; `after` a cursor from a previous page).
+    #[graphql(complexity = "crate::schema::page_complexity(first, child_complexity)")]
     async fn incidents(
         &self,
         ctx: &Context<'_>,
@@ -53,6 +57,19 @@ impl QueryRoot {
         after: Option<String>,
     ) -> ApiResult<IncidentConnection> {
         incident::incidents(ctx, filter, first, after).await
+    }
+
+    /// The teams you may see: yours, or every team for administrators.
+    async fn teams(&self, ctx: &Context<'_>) -> ApiResult<Vec<Team>> {
+        let viewer = ctx.viewer()?;
+        Ok(ctx.services()?.directory.teams(viewer).await?.into_iter().map(Team).collect())
+    }
+
+    /// A person's API tokens: yours when `personId` is omitted; administrators may name anyone.
+    async fn api_tokens(&self, ctx: &Context<'_>, person_id: Option<ID>) -> ApiResult<Vec<ApiToken>> {
+        let person = parse_opt_id("personId", person_id.as_ref(), PersonId::from_uuid)?;
+        let viewer = ctx.viewer()?;
+        Ok(ctx.services()?.directory.tokens(viewer, person).await?.into_iter().map(ApiToken).collect())
     }
 
     /// Who you are, and your teams and roles.

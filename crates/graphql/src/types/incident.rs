@@ -278,6 +278,30 @@ impl Incident {
         Ok(codes.iter().filter_map(|c| catalog.service(c)).map(CatalogService).collect())
     }
 
+    /// Whether the incident is marked restricted. A restricted incident, and any TLP:RED one, is
+    /// visible only to its owner, its participants and the team's leads.
+    async fn restricted(&self) -> bool {
+        self.0.restricted
+    }
+
+    /// Whether access is limited now (marked restricted, or TLP:RED).
+    async fn access_limited(&self) -> bool {
+        self.0.is_restricted()
+    }
+
+    /// People named on the incident: they see it while it is restricted.
+    async fn participants(&self, ctx: &Context<'_>) -> ApiResult<Vec<Person>> {
+        let people = ctx.request()?.people.load_many(self.0.participants.iter().copied()).await?;
+        Ok(self.0.participants.iter().filter_map(|id| people.get(id).cloned()).map(Person).collect())
+    }
+
+    /// The tamper-evident audit trail of the incident, oldest first (team leads only).
+    async fn audit_trail(&self, ctx: &Context<'_>) -> ApiResult<Vec<AuditRecord>> {
+        let viewer = ctx.viewer()?;
+        let trail = ctx.services()?.incidents.audit_trail(viewer, self.0.id).await?;
+        Ok(trail.into_iter().map(AuditRecord).collect())
+    }
+
     /// Server time of creation.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
@@ -286,6 +310,78 @@ impl Incident {
     /// Server time of the last change.
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
+    }
+}
+
+/// One record of an incident's audit trail. Records are hash-chained: each names the hash of the
+/// one before, so `taio audit verify` can tell when one was altered, removed or reordered.
+pub struct AuditRecord(incident::AuditEntry);
+
+/// One record of an incident's audit trail. Records are hash-chained: each names the hash of the
+/// one before, so `taio audit verify` can tell when one was altered, removed or reordered.
+#[Object]
+impl AuditRecord {
+    /// Position in the incident's chain, from 1.
+    async fn seq(&self) -> i64 {
+        self.0.seq
+    }
+
+    /// When.
+    async fn at(&self) -> DateTime<Utc> {
+        self.0.at
+    }
+
+    /// Who.
+    async fn person(&self, ctx: &Context<'_>) -> ApiResult<Option<Person>> {
+        match self.0.person {
+            Some(id) => load_person(ctx, id).await.map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The id of the API token used.
+    async fn token_id(&self) -> Option<ID> {
+        self.0.token.map(|t| ID(t.to_string()))
+    }
+
+    /// The API operation, e.g. `closeIncident`.
+    async fn operation(&self) -> &str {
+        &self.0.operation
+    }
+
+    /// What kind of object changed: `incident` or `action`.
+    async fn object_type(&self) -> &str {
+        &self.0.object_type
+    }
+
+    /// Which object.
+    async fn object_id(&self) -> &str {
+        &self.0.object_id
+    }
+
+    /// SHA-256 digest of the object before the change.
+    async fn before_digest(&self) -> Option<&str> {
+        self.0.before_digest.as_deref()
+    }
+
+    /// SHA-256 digest of the object after the change.
+    async fn after_digest(&self) -> Option<&str> {
+        self.0.after_digest.as_deref()
+    }
+
+    /// The HTTP request id (`x-request-id`).
+    async fn request_id(&self) -> Option<&str> {
+        self.0.request_id.as_deref()
+    }
+
+    /// Hash of the previous record.
+    async fn prev_hash(&self) -> &str {
+        &self.0.prev_hash
+    }
+
+    /// Hash of this record.
+    async fn hash(&self) -> &str {
+        &self.0.hash
     }
 }
 

@@ -180,6 +180,28 @@ pub struct ReassignIncidentInput {
     pub owner_id: ID,
 }
 
+/// Mark an incident restricted, or lift the mark.
+#[derive(InputObject)]
+pub struct RestrictIncidentInput {
+    /// The incident.
+    pub incident_id: ID,
+    /// The version you saw.
+    pub expected_version: i64,
+    /// Whether only its owner, participants and the team's leads may see it.
+    pub restricted: bool,
+}
+
+/// Name a person on an incident, or remove them.
+#[derive(InputObject)]
+pub struct IncidentParticipantInput {
+    /// The incident.
+    pub incident_id: ID,
+    /// The version you saw.
+    pub expected_version: i64,
+    /// The person, a member of the incident's team.
+    pub person_id: ID,
+}
+
 /// The addressee of a D-6 notification.
 #[derive(InputObject)]
 pub struct NotificationInput {

@@ -1,6 +1,7 @@
 //! Teams, people and the caller.
 
 use async_graphql::{ComplexObject, Context, ID, Object, SimpleObject};
+use chrono::{DateTime, Utc};
 use taio_core::team;
 
 use super::enums::Role;
@@ -27,9 +28,73 @@ impl Team {
     async fn name(&self) -> &str {
         self.0.name.as_str()
     }
+
+    /// The team's members and their roles (visible to its members and administrators).
+    async fn members(&self, ctx: &Context<'_>) -> ApiResult<Vec<TeamMember>> {
+        let viewer = ctx.viewer()?;
+        let members = ctx.services()?.directory.members(viewer, self.0.id).await?;
+        Ok(members.into_iter().map(|m| TeamMember { role: m.role.into(), person: Person(m.person) }).collect())
+    }
+}
+
+/// A member of a team.
+#[derive(SimpleObject)]
+pub struct TeamMember {
+    /// Their role in the team.
+    pub role: Role,
+    /// The person.
+    pub person: Person,
+}
+
+/// An API token as stored: never the secret.
+pub struct ApiToken(pub(crate) team::TokenInfo);
+
+/// An API token as stored: never the secret.
+#[Object]
+impl ApiToken {
+    /// Identity.
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    /// Its label.
+    async fn name(&self) -> &str {
+        self.0.name.as_str()
+    }
+
+    /// The visible start of the secret, to tell tokens apart.
+    async fn prefix(&self) -> &str {
+        &self.0.prefix
+    }
+
+    /// Whose it is.
+    async fn person_id(&self) -> ID {
+        ID(self.0.person.to_string())
+    }
+
+    /// When it was issued.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    /// When it stops working.
+    async fn expires_at(&self) -> Option<DateTime<Utc>> {
+        self.0.expires_at
+    }
+
+    /// When it was revoked.
+    async fn revoked_at(&self) -> Option<DateTime<Utc>> {
+        self.0.revoked_at
+    }
+
+    /// When it was last used (to the minute).
+    async fn last_used_at(&self) -> Option<DateTime<Utc>> {
+        self.0.last_used_at
+    }
 }
 
 /// A person who uses Taiō.
+#[derive(Clone)]
 pub struct Person(pub(crate) team::Person);
 
 /// A person who uses Taiō.
@@ -79,6 +144,12 @@ impl ViewerInfo {
     /// Whether the person is an instance administrator.
     async fn admin(&self, ctx: &Context<'_>) -> ApiResult<bool> {
         Ok(ctx.viewer()?.person.admin)
+    }
+
+    /// Your API tokens, newest first.
+    async fn tokens(&self, ctx: &Context<'_>) -> ApiResult<Vec<ApiToken>> {
+        let viewer = ctx.viewer()?;
+        Ok(ctx.services()?.directory.tokens(viewer, None).await?.into_iter().map(ApiToken).collect())
     }
 
     /// The person's teams and roles.

@@ -40,6 +40,7 @@ pub struct Model {
     pub duplicate_of: Option<Uuid>,
     pub reopen_count: i32,
     pub report_recorded_at: Option<DateTimeUtc>,
+    pub restricted: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

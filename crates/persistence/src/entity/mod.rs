@@ -4,8 +4,11 @@
 pub mod action;
 pub mod action_service;
 pub mod api_token;
+pub mod audit_head;
+pub mod audit_record;
 pub mod incident;
 pub mod incident_counter;
+pub mod incident_participant;
 pub mod membership;
 pub mod person;
 pub mod team;
