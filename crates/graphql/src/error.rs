@@ -110,7 +110,7 @@ impl From<FieldError> for ApiError {
 impl From<IncidentError> for ApiError {
     fn from(error: IncidentError) -> Self {
         match error {
-            IncidentError::NotFound => Self::not_found("incident"),
+            IncidentError::NotFound => Self::new(ErrorCode::NotFound, "not found, or not visible to you"),
             IncidentError::Forbidden(message) => Self::new(ErrorCode::Forbidden, message),
             IncidentError::Invalid(field) => field.into(),
             IncidentError::UnknownServices(codes) => {

@@ -60,7 +60,7 @@ pub fn schema_builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscript
 }
 
 fn configured_builder(options: &SchemaOptions) -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
-    let mut builder = Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
+    let mut builder = Schema::build(QueryRoot, MutationRoot::default(), EmptySubscription)
         .limit_depth(options.max_depth)
         .limit_complexity(options.max_complexity)
         .limit_recursive_depth(options.max_recursive_depth)

@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use taio_core::id::{IncidentId, PersonId, TeamId, TokenId};
 use taio_core::{Actor, RepoError};
 
-use crate::entity::{audit_head, audit_record, incident};
+use crate::entity::{api_token, audit_head, audit_record, incident, membership, person, team};
 use crate::error::repo_err;
 
 /// The `prev_hash` of the first record of a chain.
@@ -152,6 +152,36 @@ pub struct AuditRecord {
     pub hash: String,
 }
 
+/// The chains that must exist: the instance chain once any team, person or token does, and the
+/// chain of every team with members.
+async fn required_chains<C: ConnectionTrait>(
+    conn: &C,
+    seen: &HashSet<String>,
+) -> Result<Option<BrokenLink>, RepoError> {
+    use sea_orm::PaginatorTrait;
+    let administered = team::Entity::find().count(conn).await.map_err(repo_err)?
+        + person::Entity::find().count(conn).await.map_err(repo_err)?
+        + api_token::Entity::find().count(conn).await.map_err(repo_err)?;
+    if administered > 0 && !seen.contains(INSTANCE_CHAIN) {
+        return Ok(Some(BrokenLink {
+            chain: INSTANCE_CHAIN.to_owned(),
+            seq: None,
+            problem: "teams, people or tokens exist but the instance chain does not".into(),
+        }));
+    }
+    let teams: Vec<uuid::Uuid> = membership::Entity::find()
+        .select_only()
+        .column(membership::Column::TeamId)
+        .distinct()
+        .into_tuple()
+        .all(conn)
+        .await
+        .map_err(repo_err)?;
+    Ok(teams.into_iter().map(TeamId::from_uuid).map(team_chain).find(|chain| !seen.contains(chain)).map(|chain| {
+        BrokenLink { chain, seq: None, problem: "the team has members but its audit chain does not exist".into() }
+    }))
+}
+
 /// The records of an incident's chain, in order.
 pub(crate) async fn incident_trail(conn: &DatabaseConnection, id: IncidentId) -> Result<Vec<AuditRecord>, RepoError> {
     let rows = audit_record::Entity::find()
@@ -224,9 +254,24 @@ struct Walk {
 ///
 /// # Errors
 /// Storage failures.
-pub(crate) async fn verify(conn: &DatabaseConnection) -> Result<AuditReport, RepoError> {
-    let heads: Vec<audit_head::Model> =
-        audit_head::Entity::find().order_by_asc(audit_head::Column::Chain).all(conn).await.map_err(repo_err)?;
+pub(crate) async fn verify(db: &DatabaseConnection) -> Result<AuditReport, RepoError> {
+    use sea_orm::{AccessMode, DbBackend, IsolationLevel, TransactionTrait};
+    // One snapshot for the whole check, so that writes made meanwhile cannot look like breaks.
+    let snapshot = match db.get_database_backend() {
+        DbBackend::Postgres => {
+            db.begin_with_config(Some(IsolationLevel::RepeatableRead), Some(AccessMode::ReadOnly)).await
+        }
+        _ => db.begin().await,
+    }
+    .map_err(repo_err)?;
+    let report = verify_in(&snapshot).await;
+    snapshot.rollback().await.map_err(repo_err)?;
+    report
+}
+
+async fn verify_in<C: ConnectionTrait>(conn: &C) -> Result<AuditReport, RepoError> {
+    let mut heads: Vec<audit_head::Model> = audit_head::Entity::find().all(conn).await.map_err(repo_err)?;
+    heads.sort_by(|a, b| a.chain.cmp(&b.chain));
     let anchor =
         sha256_hex(heads.iter().map(|h| format!("{}|{}|{}\n", h.chain, h.seq, h.hash)).collect::<String>().as_bytes());
     let head_of = |chain: &str| heads.binary_search_by(|h| h.chain.as_str().cmp(chain)).ok().map(|i| &heads[i]);
@@ -326,6 +371,9 @@ pub(crate) async fn verify(conn: &DatabaseConnection) -> Result<AuditReport, Rep
                 problem: "the incident exists but its audit chain does not".into(),
             });
         }
+    }
+    if report.broken.is_none() {
+        report.broken = required_chains(conn, &seen).await?;
     }
     Ok(report)
 }

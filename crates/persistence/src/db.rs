@@ -117,6 +117,10 @@ impl Database {
     /// # Errors
     /// The failing migration's error.
     pub async fn migrate(&self) -> Result<(), DbErr> {
+        // An application role without DDL rights can start once an owner has migrated.
+        if Migrator::get_pending_migrations_read_only(&self.conn).await.is_ok_and(|pending| pending.is_empty()) {
+            return Ok(());
+        }
         Migrator::up(&self.conn, None).await
     }
 

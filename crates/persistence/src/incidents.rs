@@ -153,6 +153,7 @@ impl IncidentRepository for SqlIncidents {
         let mut visible = Condition::any()
             .add(Condition::all().add(C::Restricted.eq(false)).add(C::Tlp.ne(Tlp::Red.as_str())))
             .add(C::OwnerId.eq(me))
+            .add(C::ReportedBy.eq(me))
             .add(
                 C::Id.in_subquery(
                     Query::select()

@@ -8,6 +8,7 @@ mod db;
 mod directory;
 mod entity;
 mod error;
+pub mod grants;
 mod incidents;
 mod teams;
 #[cfg(any(test, feature = "testing"))]

@@ -35,6 +35,30 @@ pub enum Command {
     /// Check the audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Database administration.
+    #[command(subcommand)]
+    Db(DbCommand),
+}
+
+/// `taio db …`
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Print the PostgreSQL GRANT statements that give the application's role what it needs and no
+    /// more: it cannot UPDATE, DELETE or TRUNCATE transitions, actions or the audit trail, nor run
+    /// migrations. Run `taio migrate` and `--apply` as the owner of the tables, again after each
+    /// upgrade.
+    Grants {
+        /// The application's role (a plain lowercase identifier; it must exist and must not own
+        /// the tables).
+        #[arg(long)]
+        role: String,
+        /// Also apply them (migrating first), then check the role cannot change append-only tables.
+        #[arg(long)]
+        apply: bool,
+        /// The database, as its owner.
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
 }
 
 /// `taio audit …`

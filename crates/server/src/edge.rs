@@ -239,6 +239,15 @@ mod tests {
     }
 
     #[test]
+    fn the_database_timeouts_reach_the_pool() {
+        let edge = parse(&["--database-acquire-timeout", "200ms", "--database-statement-timeout=3s"]).unwrap();
+        let mut config = DatabaseConfig::new("sqlite::memory:");
+        edge.apply_to(&mut config);
+        assert_eq!(config.acquire_timeout, Duration::from_millis(200));
+        assert_eq!(config.statement_timeout, Duration::from_secs(3));
+    }
+
+    #[test]
     fn durations_take_a_unit() {
         assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
         assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));

@@ -7,11 +7,13 @@
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
 
 use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet};
 use async_graphql::{ServerError, Variables};
-use axum::body::Bytes;
-use axum::extract::{FromRequest, RawQuery, Request, State};
+use axum::body::{Body, Bytes, HttpBody};
+use axum::extract::{RawQuery, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -29,6 +31,11 @@ const APPLICATION_JSON: &str = "application/json";
 /// level, so this is checked on the raw text before parsing; it also keeps the parser's own limit
 /// (64 selection sets) from being the first to speak.
 const MAX_NESTING: usize = 64;
+
+/// Most bytes of a refused body read and discarded before answering.
+const DRAIN_BYTES: usize = 16 * 1024 * 1024;
+/// Longest a refused body is read before answering.
+const DRAIN_TIME: Duration = Duration::from_secs(5);
 
 /// The code of a request refused by a limit on its document.
 const QUERY_TOO_COMPLEX: &str = "QUERY_TOO_COMPLEX";
@@ -91,7 +98,7 @@ fn request_error(media: MediaType, status: StatusCode, code: &str, message: &str
     write(media, media.request_error_status(status), &body)
 }
 
-/// 413, whatever the media type: the body was not read, so there is no GraphQL request to answer.
+/// 413, whatever the media type: the body was not read whole, so there is no GraphQL request to answer.
 fn payload_too_large(media: MediaType, max: usize) -> Response {
     let body = json!({ "errors": [{
         "message": format!("the request body is larger than {max} bytes"),
@@ -129,6 +136,45 @@ async fn within_deadline(state: &AppState, media: MediaType, work: impl Future<O
     }
 }
 
+/// Why a body was not read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BodyError {
+    /// Longer than the limit (whatever `Content-Length` said, or with none).
+    TooLarge,
+    /// The connection failed while reading.
+    Unreadable,
+}
+
+/// Reads a body of at most `max` bytes. The rest of a longer one is drained (see [`drain`]).
+async fn read_body(mut body: Body, max: usize) -> Result<Bytes, BodyError> {
+    let mut buffer = Vec::new();
+    while let Some(frame) = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
+        let Ok(data) = frame.map_err(|_| BodyError::Unreadable)?.into_data() else { continue };
+        if buffer.len().saturating_add(data.len()) > max {
+            drain(body).await;
+            return Err(BodyError::TooLarge);
+        }
+        buffer.extend_from_slice(&data);
+    }
+    Ok(Bytes::from(buffer))
+}
+
+/// Reads and discards what a client sends of a body already refused, up to [`DRAIN_BYTES`] and
+/// [`DRAIN_TIME`], so that a client still writing gets the 413 rather than a broken pipe. Past
+/// either bound the connection is closed.
+async fn drain(mut body: Body) {
+    let mut seen = 0_usize;
+    let discard = async {
+        while let Some(Ok(frame)) = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
+            seen = seen.saturating_add(frame.data_ref().map_or(0, Bytes::len));
+            if seen > DRAIN_BYTES {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(DRAIN_TIME, discard).await;
+}
+
 /// The parameters of a GraphQL request.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -146,6 +192,7 @@ pub(crate) async fn post(State(state): State<AppState>, headers: HeaderMap, requ
     let max = state.edge.max_body_bytes;
     let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
     if declared.is_some_and(|length| usize::try_from(length).map_or(true, |length| length > max)) {
+        drain(request.into_body()).await;
         return payload_too_large(media, max);
     }
     within_deadline(&state, media, post_within_deadline(&state, &headers, media, request)).await
@@ -166,13 +213,10 @@ async fn post_within_deadline(state: &AppState, headers: &HeaderMap, media: Medi
             "send the request as Content-Type: application/json",
         );
     }
-    let body = match Bytes::from_request(request, &()).await {
+    let body = match read_body(request.into_body(), state.edge.max_body_bytes).await {
         Ok(body) => body,
-        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            return payload_too_large(media, state.edge.max_body_bytes);
-        }
-        Err(rejection) => {
-            tracing::debug!(%rejection, "request body unreadable");
+        Err(BodyError::TooLarge) => return payload_too_large(media, state.edge.max_body_bytes),
+        Err(BodyError::Unreadable) => {
             return request_error(media, StatusCode::BAD_REQUEST, "BAD_REQUEST", "the request body could not be read");
         }
     };

@@ -88,6 +88,20 @@ async fn run(command: Command) -> Result<(), String> {
                 Some(broken) => Err(format!("audit trail broken: {broken}")),
             }
         }
+        Command::Db(taio_server::config::DbCommand::Grants { role, apply, database }) => {
+            let statements = taio_persistence::grants::grant_statements(&role).map_err(|e| e.to_string())?;
+            for statement in &statements {
+                say(&format!("{statement};"));
+            }
+            if apply {
+                let db = open(&database).await?;
+                let applied = taio_persistence::grants::apply_grants(&db, &role).await;
+                db.close().await;
+                applied.map_err(|e| format!("cannot apply the grants: {e}"))?;
+                eprintln!("granted to {role}; it cannot change or remove transitions, actions or audit records");
+            }
+            Ok(())
+        }
         Command::Token(TokenCommand::Create { team, role, name, label, expires_in_days, database }) => {
             let db = open(&database).await?;
             let token =
@@ -116,8 +130,12 @@ async fn serve(args: ServeArgs, clock: Arc<dyn Clock>) -> Result<(), String> {
     let address = listener.local_addr().map_err(|e| e.to_string())?;
     if let Some(first) = bootstrap::first_run(&database.directory(), clock.as_ref()).await.map_err(directory_error)? {
         say("First start: created team SOC and an administrator who leads it.");
-        say(&format!("GraphiQL: http://{address}/graphiql"));
-        say(&format!("Administrator token for team {} (shown only once; paste it into GraphiQL):", first.team_key));
+        if args.edge.graphiql_enabled() {
+            say(&format!("GraphiQL: http://{address}/graphiql"));
+            say(&format!("Administrator token for team {} (shown only once; paste it into GraphiQL):", first.team_key));
+        } else {
+            say(&format!("Administrator token for team {} (shown only once):", first.team_key));
+        }
         say(&first.token.secret);
     }
     tracing::info!(%address, backend = ?database.backend(), "Taiō listening");

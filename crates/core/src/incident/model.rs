@@ -53,7 +53,7 @@ pub struct Incident {
     pub reopen_count: i32,
     /// When the latest D-7 response-report action was recorded.
     pub report_recorded_at: Option<DateTime<Utc>>,
-    /// Marked restricted: only its owner, its participants and the team's leads see it.
+    /// Marked restricted: only its owner, its reporter, its participants and the team's leads see it.
     pub restricted: bool,
     /// People named on the incident, who may see it when it is restricted.
     pub participants: Vec<PersonId>,
@@ -255,7 +255,7 @@ impl NewIncident {
 }
 
 impl Incident {
-    /// Whether only its owner, participants and the team's leads may see it: when marked so, and
+    /// Whether only its owner, reporter, participants and the team's leads may see it: when marked so, and
     /// always at TLP:RED.
     #[must_use]
     pub fn is_restricted(&self) -> bool {

@@ -600,7 +600,7 @@ impl IncidentService {
 }
 
 /// Whether the viewer may see the incident at all: a member of its team, and for a restricted
-/// incident also its owner, a participant or a lead of the team.
+/// incident also its owner, its reporter, a participant or a lead of the team.
 #[must_use]
 pub fn visible_to(viewer: &Viewer, incident: &Incident) -> bool {
     match viewer.role_in(incident.team_id) {
@@ -609,7 +609,7 @@ pub fn visible_to(viewer: &Viewer, incident: &Incident) -> bool {
         Some(_) if !incident.is_restricted() => true,
         Some(_) => {
             let me = viewer.person_id();
-            incident.owner_id == Some(me) || incident.participants.contains(&me)
+            incident.owner_id == Some(me) || incident.reported_by == me || incident.participants.contains(&me)
         }
     }
 }

@@ -17,7 +17,7 @@ use super::enums::{
 };
 use super::team::{Person, Team};
 use crate::context::ContextExt;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, nullable};
 
 pub(crate) async fn load_person(ctx: &Context<'_>, id: PersonId) -> ApiResult<Person> {
     let person = ctx.request()?.people.load_one(id).await?;
@@ -279,7 +279,7 @@ impl Incident {
     }
 
     /// Whether the incident is marked restricted. A restricted incident, and any TLP:RED one, is
-    /// visible only to its owner, its participants and the team's leads.
+    /// visible only to its owner, its reporter, its participants and the team's leads.
     async fn restricted(&self) -> bool {
         self.0.restricted
     }
@@ -295,11 +295,14 @@ impl Incident {
         Ok(self.0.participants.iter().filter_map(|id| people.get(id).cloned()).map(Person).collect())
     }
 
-    /// The tamper-evident audit trail of the incident, oldest first (team leads only).
-    async fn audit_trail(&self, ctx: &Context<'_>) -> ApiResult<Vec<AuditRecord>> {
-        let viewer = ctx.viewer()?;
-        let trail = ctx.services()?.incidents.audit_trail(viewer, self.0.id).await?;
-        Ok(trail.into_iter().map(AuditRecord).collect())
+    /// The tamper-evident audit trail of the incident, oldest first. Team leads only: for others it
+    /// is null with a `FORBIDDEN` error.
+    async fn audit_trail(&self, ctx: &Context<'_>) -> Option<Vec<AuditRecord>> {
+        let trail = async {
+            let viewer = ctx.viewer()?;
+            ApiResult::Ok(ctx.services()?.incidents.audit_trail(viewer, self.0.id).await?)
+        };
+        nullable(ctx, trail.await).map(|trail| trail.into_iter().map(AuditRecord).collect())
     }
 
     /// Server time of creation.

@@ -187,7 +187,7 @@ pub struct RestrictIncidentInput {
     pub incident_id: ID,
     /// The version you saw.
     pub expected_version: i64,
-    /// Whether only its owner, participants and the team's leads may see it.
+    /// Whether only its owner, reporter, participants and the team's leads may see it.
     pub restricted: bool,
 }
 

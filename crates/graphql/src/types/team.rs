@@ -6,7 +6,7 @@ use taio_core::team;
 
 use super::enums::Role;
 use crate::context::ContextExt;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, nullable};
 
 /// A team: incidents belong to one.
 pub struct Team(pub(crate) team::Team);
@@ -30,10 +30,13 @@ impl Team {
     }
 
     /// The team's members and their roles (visible to its members and administrators).
-    async fn members(&self, ctx: &Context<'_>) -> ApiResult<Vec<TeamMember>> {
-        let viewer = ctx.viewer()?;
-        let members = ctx.services()?.directory.members(viewer, self.0.id).await?;
-        Ok(members.into_iter().map(|m| TeamMember { role: m.role.into(), person: Person(m.person) }).collect())
+    async fn members(&self, ctx: &Context<'_>) -> Option<Vec<TeamMember>> {
+        let members = async {
+            let viewer = ctx.viewer()?;
+            ApiResult::Ok(ctx.services()?.directory.members(viewer, self.0.id).await?)
+        };
+        let members = nullable(ctx, members.await)?;
+        Some(members.into_iter().map(|m| TeamMember { role: m.role.into(), person: Person(m.person) }).collect())
     }
 }
 

@@ -1,0 +1,153 @@
+//! The `taio` binary as an operator runs it: help for every command, a team and a token made on
+//! a fresh SQLite file, `taio audit verify` before and after tampering with that file, and
+//! `taio db grants` (applied on PostgreSQL when `TAIO_TEST_DATABASE_URL` is set).
+
+#![allow(clippy::unwrap_used)]
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use taio_persistence::testing::{execute, scalar};
+use taio_persistence::{Database, DatabaseConfig};
+
+/// Runs `taio` with `args`, with no database configured through the environment.
+fn taio(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_taio"))
+        .args(args)
+        .env_remove("TAIO_DATABASE_URL")
+        .env("TAIO_LOG", "off")
+        .output()
+        .unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// A SQLite file in the temporary directory, removed at the end.
+struct SqliteFile(PathBuf);
+
+impl SqliteFile {
+    fn new() -> Self {
+        Self(std::env::temp_dir().join(format!("taio-cli-{}.db", uuid::Uuid::new_v4().simple())))
+    }
+
+    fn url(&self) -> String {
+        format!("sqlite://{}?mode=rwc", self.0.display())
+    }
+}
+
+impl Drop for SqliteFile {
+    fn drop(&mut self) {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", self.0.display()));
+        }
+    }
+}
+
+#[test]
+fn every_command_has_help() {
+    for args in [
+        &["--help"][..],
+        &["serve", "--help"],
+        &["migrate", "--help"],
+        &["schema", "--help"],
+        &["team", "--help"],
+        &["team", "create", "--help"],
+        &["token", "--help"],
+        &["token", "create", "--help"],
+        &["audit", "--help"],
+        &["audit", "verify", "--help"],
+        &["db", "--help"],
+        &["db", "grants", "--help"],
+    ] {
+        let output = taio(args);
+        assert!(output.status.success(), "taio {args:?}: {}", stderr(&output));
+        assert!(stdout(&output).contains("Usage: taio"), "taio {args:?}: {}", stdout(&output));
+    }
+}
+
+#[tokio::test]
+async fn audit_verify_passes_on_a_fresh_database_and_names_a_tampered_chain() {
+    let file = SqliteFile::new();
+    let url = file.url();
+    let team = taio(&["team", "create", "--key", "SOC", "--name", "Security Operations", "--database-url", &url]);
+    assert!(team.status.success(), "{}", stderr(&team));
+    let token =
+        taio(&["token", "create", "--team", "SOC", "--role", "lead", "--name", "Alice", "--database-url", &url]);
+    assert!(token.status.success(), "{}", stderr(&token));
+    let secret = stdout(&token).lines().last().unwrap_or_default().to_owned();
+    assert!(secret.starts_with("taio_") && secret.len() >= 48, "the token is the last line: {secret:?}");
+
+    let intact = taio(&["audit", "verify", "--database-url", &url]);
+    assert_eq!(intact.status.code(), Some(0), "{}", stderr(&intact));
+    // createTeam, createPerson and createApiToken on the instance chain; setTeamMember on the team's.
+    assert!(stdout(&intact).contains("checked 4 records in 2 chains; anchor "), "{}", stdout(&intact));
+    assert!(stdout(&intact).contains("audit trail intact"), "{}", stdout(&intact));
+
+    let database = Database::connect(&DatabaseConfig::new(url.as_str())).await.unwrap();
+    assert_eq!(scalar(&database, "SELECT COUNT(*) FROM audit_records WHERE chain = 'instance'").await, 3);
+    execute(&database, "UPDATE audit_records SET operation = 'revokeApiToken' WHERE chain = 'instance' AND seq = 3")
+        .await;
+    database.close().await;
+
+    let tampered = taio(&["audit", "verify", "--database-url", &url]);
+    assert_eq!(tampered.status.code(), Some(1), "{}", stdout(&tampered));
+    assert!(!stdout(&tampered).contains("audit trail intact"), "{}", stdout(&tampered));
+    assert!(
+        stderr(&tampered).contains("audit trail broken: chain instance record 3: its content does not match its hash"),
+        "{}",
+        stderr(&tampered)
+    );
+}
+
+#[test]
+fn db_grants_prints_statements_that_leave_history_append_only() {
+    let output = taio(&["db", "grants", "--role", "taio_app"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let statements = stdout(&output);
+    assert!(statements.lines().all(|l| l.ends_with(';')), "pipeable into psql: {statements}");
+    assert!(statements.contains("GRANT USAGE ON SCHEMA public TO \"taio_app\";"), "{statements}");
+    for table in ["actions", "action_services", "incident_transitions", "audit_records"] {
+        assert!(statements.contains(&format!("GRANT SELECT, INSERT ON {table} TO \"taio_app\";")), "{statements}");
+    }
+    assert!(!statements.contains("TRUNCATE") && !statements.contains("CREATE"), "{statements}");
+
+    let invalid = taio(&["db", "grants", "--role", "taio-app; DROP TABLE incidents"]);
+    assert_eq!(invalid.status.code(), Some(1));
+    assert!(stderr(&invalid).contains("invalid role name"), "{}", stderr(&invalid));
+    assert!(stdout(&invalid).is_empty(), "nothing printed for a bad name: {}", stdout(&invalid));
+
+    let file = SqliteFile::new();
+    let sqlite = taio(&["db", "grants", "--role", "taio_app", "--apply", "--database-url", &file.url()]);
+    assert_eq!(sqlite.status.code(), Some(1));
+    assert!(stderr(&sqlite).contains("PostgreSQL only"), "{}", stderr(&sqlite));
+}
+
+#[tokio::test]
+async fn db_grants_apply_gives_the_role_insert_but_not_update_on_the_audit_trail() {
+    let Some(db) = taio_persistence::testing::postgres().await else { return };
+    let role = format!("taio_app_{}", uuid::Uuid::new_v4().simple());
+    execute(&db.database, &format!("CREATE ROLE {role} LOGIN")).await;
+    let applied = taio(&["db", "grants", "--role", &role, "--apply", "--database-url", &db.url]);
+    let owner = taio(&["db", "grants", "--role", "postgres", "--apply", "--database-url", &db.url]);
+    let privilege = |table: &str, privilege: &str| {
+        format!("SELECT COUNT(*) FROM (SELECT 1 WHERE has_table_privilege('{role}', '{table}', '{privilege}')) AS p")
+    };
+    let insert = scalar(&db.database, &privilege("audit_records", "INSERT")).await;
+    let update = scalar(&db.database, &privilege("audit_records", "UPDATE")).await;
+    let truncate = scalar(&db.database, &privilege("actions", "TRUNCATE")).await;
+    execute(&db.database, &format!("DROP OWNED BY {role}")).await;
+    execute(&db.database, &format!("DROP ROLE {role}")).await;
+
+    assert!(applied.status.success(), "{}", stderr(&applied));
+    assert!(stderr(&applied).contains(&format!("granted to {role}")), "{}", stderr(&applied));
+    assert_eq!((insert, update, truncate), (1, 0, 0));
+    // The owner (here a superuser) can always rewrite the tables: refused, nothing applied.
+    assert_eq!(owner.status.code(), Some(1));
+    assert!(stderr(&owner).contains("role postgres can still UPDATE"), "{}", stderr(&owner));
+}
