@@ -80,20 +80,28 @@ impl Directory {
         Ok(row.map(team_from_row))
     }
 
+    /// The person with exactly this name.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub async fn person_by_name(&self, name: &Text) -> Result<Option<Person>, RepoError> {
+        let row = person::Entity::find()
+            .filter(person::Column::Name.eq(name.as_str()))
+            .one(&self.conn)
+            .await
+            .map_err(repo_err)?;
+        Ok(row.map(person_from_row))
+    }
+
     /// The person with exactly this name, created if there is none.
     ///
     /// # Errors
     /// Storage failures.
     pub async fn person_named(&self, name: &Text, now: DateTime<Utc>) -> Result<Person, RepoError> {
-        if let Some(row) = person::Entity::find()
-            .filter(person::Column::Name.eq(name.as_str()))
-            .one(&self.conn)
-            .await
-            .map_err(repo_err)?
-        {
-            return Ok(person_from_row(row));
+        match self.person_by_name(name).await? {
+            Some(person) => Ok(person),
+            None => self.create_person(name, false, now, None).await,
         }
-        self.create_person(name, false, now, None).await
     }
 
     /// Makes a person an instance administrator (or not).

@@ -1,7 +1,8 @@
 //! Commands that manage the directory, and the first-run setup of `taio serve`.
 
 use chrono::Duration;
-use taio_core::team::{DirectoryRepository, IssuedToken, Role, TeamKey};
+use taio_core::id::TokenId;
+use taio_core::team::{DirectoryRepository, IssuedToken, Role, TeamKey, TokenInfo};
 use taio_core::{Clock, Text};
 use taio_persistence::Directory;
 
@@ -72,6 +73,34 @@ pub async fn create_token(
     directory.set_membership(team.id, person.id, team_role, now, None).await?;
     let expires_at = expires_in_days.map(|days| now + Duration::days(i64::from(days)));
     Ok(directory.issue_token(person.id, &Text::parse("label", label, 200)?, expires_at, now, None).await?)
+}
+
+/// The tokens of the person named `person`.
+///
+/// # Errors
+/// [`DirectoryError::Invalid`] when there is no such person; storage errors.
+pub async fn list_tokens(directory: &Directory, person: &str) -> Result<Vec<TokenInfo>, DirectoryError> {
+    let name = Text::parse("name", person, 200)?;
+    let person = directory
+        .person_by_name(&name)
+        .await?
+        .ok_or_else(|| DirectoryError::Invalid(format!("no person named {person:?}")))?;
+    Ok(directory.tokens_of(person.id).await?)
+}
+
+/// Revokes a token.
+///
+/// # Errors
+/// [`DirectoryError::Invalid`] for an unknown token; storage errors.
+pub async fn revoke_token(
+    directory: &Directory,
+    clock: &dyn Clock,
+    id: uuid::Uuid,
+) -> Result<TokenInfo, DirectoryError> {
+    match directory.revoke_token(TokenId::from_uuid(id), clock.now(), None).await {
+        Err(taio_core::RepoError::NotFound) => Err(DirectoryError::Invalid(format!("no token with id {id}"))),
+        other => Ok(other?),
+    }
 }
 
 /// What the first start of a server created.

@@ -150,6 +150,24 @@ pub enum RoleArg {
 /// `taio token …`
 #[derive(Debug, Subcommand)]
 pub enum TokenCommand {
+    /// List a person's tokens (never their secrets): id, prefix, label, dates, state.
+    List {
+        /// The person's name.
+        #[arg(long)]
+        name: String,
+        /// The database.
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Revoke a token at once.
+    Revoke {
+        /// The token's id (from `taio token list`).
+        #[arg(long)]
+        id: uuid::Uuid,
+        /// The database.
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
     /// Create a token for a person (created if new) with a role in a team. The token is printed
     /// once, as the last line of stdout.
     Create {

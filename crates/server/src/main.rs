@@ -102,6 +102,35 @@ async fn run(command: Command) -> Result<(), String> {
             }
             Ok(())
         }
+        Command::Token(TokenCommand::List { name, database }) => {
+            let db = open(&database).await?;
+            let tokens = bootstrap::list_tokens(&db.directory(), &name).await.map_err(directory_error)?;
+            for t in tokens {
+                let state = match (t.revoked_at, t.expires_at) {
+                    (Some(at), _) => format!("revoked {at}"),
+                    (None, Some(at)) if at <= clock.now() => format!("expired {at}"),
+                    (None, Some(at)) => format!("expires {at}"),
+                    (None, None) => "active".to_owned(),
+                };
+                let used = t.last_used_at.map_or_else(|| "never used".to_owned(), |at| format!("last used {at}"));
+                say(&format!(
+                    "{}\t{}…\t{}\tcreated {}\t{state}\t{used}",
+                    t.id,
+                    t.prefix,
+                    t.name.as_str(),
+                    t.created_at
+                ));
+            }
+            db.close().await;
+            Ok(())
+        }
+        Command::Token(TokenCommand::Revoke { id, database }) => {
+            let db = open(&database).await?;
+            let token = bootstrap::revoke_token(&db.directory(), clock.as_ref(), id).await.map_err(directory_error)?;
+            say(&format!("revoked token {} ({}…)", token.id, token.prefix));
+            db.close().await;
+            Ok(())
+        }
         Command::Token(TokenCommand::Create { team, role, name, label, expires_in_days, database }) => {
             let db = open(&database).await?;
             let token =

@@ -151,3 +151,38 @@ async fn db_grants_apply_gives_the_role_insert_but_not_update_on_the_audit_trail
     assert_eq!(owner.status.code(), Some(1));
     assert!(stderr(&owner).contains("role postgres can still UPDATE"), "{}", stderr(&owner));
 }
+
+#[tokio::test]
+async fn a_token_listed_by_the_cli_can_be_revoked_by_it_and_stops_working() {
+    let file = SqliteFile::new();
+    let url = file.url();
+    assert!(
+        taio(&["team", "create", "--key", "SOC", "--name", "Security Operations", "--database-url", &url])
+            .status
+            .success()
+    );
+    let created =
+        taio(&["token", "create", "--team", "SOC", "--role", "responder", "--name", "Ken", "--database-url", &url]);
+    let secret = stdout(&created).lines().last().unwrap_or_default().to_owned();
+
+    let listed = taio(&["token", "list", "--name", "Ken", "--database-url", &url]);
+    assert!(listed.status.success(), "{}", stderr(&listed));
+    let line = stdout(&listed).lines().next().unwrap_or_default().to_owned();
+    assert!(line.contains(&secret[..12]) && line.contains("active"), "the prefix and state are listed: {line}");
+    assert!(!stdout(&listed).contains(&secret), "the secret is never listed");
+    let id = line.split('\t').next().unwrap_or_default().to_owned();
+
+    let revoked = taio(&["token", "revoke", "--id", &id, "--database-url", &url]);
+    assert!(revoked.status.success(), "{}", stderr(&revoked));
+    let listed = taio(&["token", "list", "--name", "Ken", "--database-url", &url]);
+    assert!(stdout(&listed).contains("revoked"), "{}", stdout(&listed));
+    let database =
+        taio_persistence::Database::connect(&taio_persistence::DatabaseConfig::new(url.clone())).await.unwrap();
+    let now = chrono::Utc::now();
+    assert!(database.directory().authenticate(&secret, now).await.unwrap().is_none(), "a revoked token stops working");
+
+    let unknown = taio(&["token", "revoke", "--id", &uuid::Uuid::new_v4().to_string(), "--database-url", &url]);
+    assert_eq!(unknown.status.code(), Some(1), "an unknown token is an error");
+    let verify = taio(&["audit", "verify", "--database-url", &url]);
+    assert!(stdout(&verify).contains("audit trail intact"), "the revocation is audited: {}", stdout(&verify));
+}
