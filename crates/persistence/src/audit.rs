@@ -13,6 +13,7 @@ use sea_orm::{
 };
 use sha2::{Digest, Sha256};
 use taio_core::id::{IncidentId, PersonId, TeamId, TokenId};
+use taio_core::incident::AuditEntry;
 use taio_core::{Actor, RepoError};
 
 use crate::entity::{api_token, audit_head, audit_record, incident, membership, person, team};
@@ -123,35 +124,6 @@ pub(crate) async fn append<C: ConnectionTrait>(txn: &C, entry: Entry<'_>) -> Res
     Ok(())
 }
 
-/// One audit record as read back.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AuditRecord {
-    /// Position in its chain, from 1.
-    pub seq: i64,
-    /// When.
-    pub at: DateTime<Utc>,
-    /// Who (none for command-line administration).
-    pub person: Option<PersonId>,
-    /// With which token.
-    pub token: Option<TokenId>,
-    /// The operation.
-    pub operation: String,
-    /// What kind of object changed.
-    pub object_type: String,
-    /// Which object.
-    pub object_id: String,
-    /// Digest of the object before.
-    pub before_digest: Option<String>,
-    /// Digest of the object after.
-    pub after_digest: Option<String>,
-    /// The request.
-    pub request_id: Option<String>,
-    /// The previous record's hash.
-    pub prev_hash: String,
-    /// This record's hash.
-    pub hash: String,
-}
-
 /// The chains that must exist: the instance chain once any team, person or token does, and the
 /// chain of every team with members.
 async fn required_chains<C: ConnectionTrait>(
@@ -183,7 +155,7 @@ async fn required_chains<C: ConnectionTrait>(
 }
 
 /// The records of an incident's chain, in order.
-pub(crate) async fn incident_trail(conn: &DatabaseConnection, id: IncidentId) -> Result<Vec<AuditRecord>, RepoError> {
+pub(crate) async fn incident_trail(conn: &DatabaseConnection, id: IncidentId) -> Result<Vec<AuditEntry>, RepoError> {
     let rows = audit_record::Entity::find()
         .filter(audit_record::Column::Chain.eq(incident_chain(id)))
         .order_by_asc(audit_record::Column::Seq)
@@ -192,7 +164,7 @@ pub(crate) async fn incident_trail(conn: &DatabaseConnection, id: IncidentId) ->
         .map_err(repo_err)?;
     Ok(rows
         .into_iter()
-        .map(|r| AuditRecord {
+        .map(|r| AuditEntry {
             seq: r.seq,
             at: r.at,
             person: r.person_id.map(PersonId::from_uuid),

@@ -283,24 +283,7 @@ impl IncidentRepository for SqlIncidents {
     }
 
     async fn audit_trail(&self, id: IncidentId) -> Result<Vec<AuditEntry>, RepoError> {
-        Ok(audit::incident_trail(&self.conn, id)
-            .await?
-            .into_iter()
-            .map(|r| AuditEntry {
-                seq: r.seq,
-                at: r.at,
-                person: r.person,
-                token: r.token,
-                operation: r.operation,
-                object_type: r.object_type,
-                object_id: r.object_id,
-                before_digest: r.before_digest,
-                after_digest: r.after_digest,
-                request_id: r.request_id,
-                prev_hash: r.prev_hash,
-                hash: r.hash,
-            })
-            .collect())
+        audit::incident_trail(&self.conn, id).await
     }
 
     async fn transitions_for(&self, ids: &[IncidentId]) -> Result<HashMap<IncidentId, Vec<Transition>>, RepoError> {
