@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261126_000001_create_core_tables;
 mod m20261126_000002_seed_catalog_isog_j_2025;
 mod m20261126_000003_create_audit_and_access;
+mod m20261126_000004_create_team_settings;
 
 /// Runs Taiō's migrations in order.
 #[derive(Debug)]
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000001_create_core_tables::Migration),
             Box::new(m20261126_000002_seed_catalog_isog_j_2025::Migration),
             Box::new(m20261126_000003_create_audit_and_access::Migration),
+            Box::new(m20261126_000004_create_team_settings::Migration),
         ]
     }
 }

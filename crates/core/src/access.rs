@@ -63,11 +63,13 @@ pub enum Operation {
     ManageAccess,
     /// Read an incident's audit trail.
     ReadAudit,
+    /// Change team settings (SLA targets, service portfolio).
+    ManageTeam,
 }
 
 impl Operation {
     /// Every operation.
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 12] = [
         Self::Read,
         Self::Report,
         Self::Acknowledge,
@@ -79,6 +81,7 @@ impl Operation {
         Self::Reassign,
         Self::ManageAccess,
         Self::ReadAudit,
+        Self::ManageTeam,
     ];
 
     /// The least role that may perform the operation (DOMAIN §5).
@@ -89,7 +92,9 @@ impl Operation {
             Self::Report | Self::Acknowledge | Self::Classify | Self::Transition | Self::RecordAction => {
                 Role::Responder
             }
-            Self::Close | Self::Reopen | Self::Reassign | Self::ManageAccess | Self::ReadAudit => Role::Lead,
+            Self::Close | Self::Reopen | Self::Reassign | Self::ManageAccess | Self::ReadAudit | Self::ManageTeam => {
+                Role::Lead
+            }
         }
     }
 
@@ -106,6 +111,7 @@ impl Operation {
             Self::Reassign => "reassign incidents",
             Self::ManageAccess => "change who may see an incident",
             Self::ReadAudit => "read audit trails",
+            Self::ManageTeam => "change team settings",
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod clock;
 pub mod error;
 pub mod id;
 pub mod incident;
+pub mod metrics;
 pub mod team;
 mod text;
 

@@ -21,6 +21,8 @@ pub struct Services {
     pub teams: Arc<dyn TeamRepository>,
     /// Team, member and token management.
     pub directory: DirectoryService,
+    /// Team dashboards and their settings.
+    pub dashboards: taio_core::metrics::DashboardService,
 }
 
 /// Per-request state: the caller and request-scoped caching loaders, so that whatever a request

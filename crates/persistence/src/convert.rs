@@ -46,6 +46,7 @@ pub(crate) fn incident_from_row(row: incident::Model, participants: Vec<PersonId
             priority_override_reason: row.priority_override_reason.map(Text::from_stored),
         },
         owner_id: row.owner_id.map(PersonId::from_uuid),
+        on_hold: row.on_hold_reason.map(Text::from_stored),
         reported_by: PersonId::from_uuid(row.reported_by),
         reported_at: row.reported_at,
         detected_at: row.detected_at,
@@ -107,6 +108,7 @@ pub(crate) fn incident_to_row(i: &Incident) -> incident::Model {
         reopen_count: i.reopen_count,
         report_recorded_at: i.report_recorded_at,
         restricted: i.restricted,
+        on_hold_reason: i.on_hold.as_ref().map(|r| r.as_str().to_owned()),
         created_at: i.created_at,
         updated_at: i.updated_at,
     }

@@ -147,6 +147,12 @@ impl Database {
         self.statements.load(Ordering::Relaxed)
     }
 
+    /// Monitoring figures read from this database: open incidents, pool use.
+    #[must_use]
+    pub fn gauges(&self) -> crate::Gauges {
+        crate::Gauges::new(self.conn.clone())
+    }
+
     /// The incident service over this database.
     #[must_use]
     pub fn incident_service(&self, clock: Arc<dyn Clock>) -> IncidentService {
@@ -169,6 +175,16 @@ impl Database {
     #[must_use]
     pub fn actions(&self) -> SqlActions {
         SqlActions::new(self.conn.clone())
+    }
+
+    /// The dashboard service over this database.
+    #[must_use]
+    pub fn dashboard_service(&self, clock: Arc<dyn Clock>) -> taio_core::metrics::DashboardService {
+        taio_core::metrics::DashboardService::new(
+            Arc::new(crate::SqlMetrics::new(self.conn.clone())),
+            Catalog::embedded(),
+            clock,
+        )
     }
 
     /// The team repository over this database.

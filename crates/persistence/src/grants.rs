@@ -36,6 +36,9 @@ pub const TABLE_PRIVILEGES: &[(&str, &[Privilege])] = {
         ("incidents", &[Select, Insert, Update]),
         ("incident_counters", &[Select, Insert, Update]),
         ("audit_heads", &[Select, Insert, Update]),
+        // Team settings, each entry an upsert.
+        ("sla_targets", &[Select, Insert, Update]),
+        ("service_portfolio", &[Select, Insert, Update]),
         // Replaced or removed: a member's role (an upsert) and removal; the people named on an
         // incident, rewritten on each change.
         ("memberships", &[Select, Insert, Update, Delete]),

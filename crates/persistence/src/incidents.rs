@@ -35,11 +35,12 @@ impl SqlIncidents {
     }
 
     /// Rows to incidents, with their participants read in one query.
-    async fn hydrate(&self, rows: Vec<incident::Model>) -> Result<Vec<Incident>, RepoError> {
+    pub(crate) async fn hydrate(&self, rows: Vec<incident::Model>) -> Result<Vec<Incident>, RepoError> {
         let mut participants: HashMap<uuid::Uuid, Vec<PersonId>> = HashMap::new();
-        if !rows.is_empty() {
+        // In chunks, so that large reads stay under the databases' limits on bound parameters.
+        for chunk in rows.chunks(1000) {
             let named = incident_participant::Entity::find()
-                .filter(incident_participant::Column::IncidentId.is_in(rows.iter().map(|r| r.id)))
+                .filter(incident_participant::Column::IncidentId.is_in(chunk.iter().map(|r| r.id)))
                 .order_by_asc(incident_participant::Column::IncidentId)
                 .order_by_asc(incident_participant::Column::PersonId)
                 .all(&self.conn)

@@ -8,8 +8,10 @@ mod db;
 mod directory;
 mod entity;
 mod error;
+mod gauges;
 pub mod grants;
 mod incidents;
+mod metrics;
 mod teams;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
@@ -18,5 +20,7 @@ pub use actions::SqlActions;
 pub use audit::{AuditReport, BrokenLink, GENESIS};
 pub use db::{Backend, Database, DatabaseConfig, redact as redact_url};
 pub use directory::Directory;
+pub use gauges::{Gauges, OpenIncidentCount, PoolUse};
 pub use incidents::SqlIncidents;
+pub use metrics::SqlMetrics;
 pub use teams::SqlTeams;

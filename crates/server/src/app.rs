@@ -6,6 +6,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use taio_core::Clock;
@@ -17,7 +18,8 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::edge::EdgeArgs;
-use crate::{assets, graphql_http};
+use crate::metrics::Metrics;
+use crate::{assets, graphql_http, metrics};
 
 /// Largest request body accepted by default, in bytes.
 pub const MAX_BODY_BYTES: usize = crate::edge::DEFAULT_MAX_BODY_BYTES;
@@ -39,6 +41,7 @@ pub struct AppState {
     pub(crate) database: Database,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) edge: Arc<EdgeArgs>,
+    pub(crate) metrics: Arc<Metrics>,
 }
 
 impl AppState {
@@ -55,9 +58,18 @@ impl AppState {
             incidents: database.incident_service(Arc::clone(&clock)),
             teams: Arc::new(database.teams()),
             directory: taio_core::team::DirectoryService::new(Arc::new(database.directory()), Arc::clone(&clock)),
+            dashboards: database.dashboard_service(Arc::clone(&clock)),
         };
         let schema = taio_graphql::build_schema(services.clone(), &edge.schema_options());
-        Self { schema, services, directory: database.directory(), database, clock, edge: Arc::new(edge.clone()) }
+        Self {
+            schema,
+            services,
+            directory: database.directory(),
+            database,
+            clock,
+            edge: Arc::new(edge.clone()),
+            metrics: Arc::new(Metrics::default()),
+        }
     }
 }
 
@@ -83,7 +95,11 @@ pub fn app(state: AppState) -> Router {
             .route("/graphiql", get(assets::graphiql))
             .route("/assets/{*path}", get(assets::asset));
     }
+    if edge.metrics {
+        router = router.route("/metrics", get(metrics::scrape));
+    }
     let mut router = router
+        .layer(from_fn_with_state(state.clone(), metrics::count_http))
         .with_state(state)
         .layer(DefaultBodyLimit::max(edge.max_body_bytes))
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))

@@ -1,10 +1,11 @@
-//! Settings of the HTTP and GraphQL edge: request limits, timeouts, introspection, GraphiQL, CORS.
+//! Settings of the HTTP and GraphQL edge: request limits, timeouts, introspection, GraphiQL, CORS,
+//! Prometheus metrics.
 
 use std::time::Duration;
 
 use axum::http::HeaderValue;
-use clap::Args;
 use clap::builder::BoolishValueParser;
+use clap::{ArgAction, Args};
 use taio_graphql::SchemaOptions;
 use taio_persistence::DatabaseConfig;
 
@@ -18,6 +19,8 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default `--database-acquire-timeout`.
 pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Fewest characters a `--metrics-token` may have.
+pub const MIN_METRICS_TOKEN_LENGTH: usize = 16;
 /// Default `--database-statement-timeout`: shorter than a request, so that a slow statement fails
 /// as a statement rather than as the whole request.
 pub const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_secs(20);
@@ -84,6 +87,49 @@ pub struct EdgeArgs {
     /// `Strict-Transport-Security`.
     #[arg(long, env = "TAIO_BEHIND_TLS", value_parser = BoolishValueParser::new())]
     pub behind_tls: bool,
+    /// Serve Prometheus metrics at `/metrics`. They include open incidents per team key: in
+    /// production, set --metrics-token or keep the port on an internal network.
+    #[arg(long, env = "TAIO_METRICS", default_value_t = true, num_args = 0..=1, default_missing_value = "true",
+          action = ArgAction::Set, value_parser = BoolishValueParser::new(), value_name = "BOOL")]
+    pub metrics: bool,
+    /// A bearer token `/metrics` then requires (`Authorization: Bearer <token>`), at least 16
+    /// characters; without it `/metrics` is open to whoever reaches the port.
+    #[arg(long, env = "TAIO_METRICS_TOKEN", hide_env_values = true, value_parser = MetricsToken::parse)]
+    pub metrics_token: Option<MetricsToken>,
+}
+
+/// The bearer token that guards `/metrics`; never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct MetricsToken(String);
+
+impl MetricsToken {
+    /// Accepts at least [`MIN_METRICS_TOKEN_LENGTH`] visible ASCII characters.
+    ///
+    /// # Errors
+    /// A message saying what is wrong with the token (without repeating it).
+    pub fn parse(value: &str) -> Result<Self, String> {
+        if !value.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err("the metrics token must be visible ASCII characters, without spaces".to_owned());
+        }
+        if value.len() < MIN_METRICS_TOKEN_LENGTH {
+            return Err(format!("the metrics token must have at least {MIN_METRICS_TOKEN_LENGTH} characters"));
+        }
+        Ok(Self(value.to_owned()))
+    }
+
+    /// Whether `presented` is this token, compared in time that does not depend on where they
+    /// differ.
+    #[must_use]
+    pub fn matches(&self, presented: &str) -> bool {
+        let (a, b) = (self.0.as_bytes(), presented.as_bytes());
+        a.len() == b.len() && a.iter().zip(b).fold(0_u8, |diff, (x, y)| diff | (x ^ y)) == 0
+    }
+}
+
+impl std::fmt::Debug for MetricsToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MetricsToken(***)")
+    }
 }
 
 impl Default for EdgeArgs {
@@ -106,6 +152,8 @@ impl Default for EdgeArgs {
             database_statement_timeout: DEFAULT_STATEMENT_TIMEOUT,
             cors_origins: Vec::new(),
             behind_tls: false,
+            metrics: true,
+            metrics_token: None,
         }
     }
 }
@@ -245,6 +293,26 @@ mod tests {
         edge.apply_to(&mut config);
         assert_eq!(config.acquire_timeout, Duration::from_millis(200));
         assert_eq!(config.statement_timeout, Duration::from_secs(3));
+    }
+
+    #[test]
+    fn metrics_are_on_unless_turned_off() {
+        assert!(parse(&[]).unwrap().metrics);
+        assert!(parse(&["--metrics"]).unwrap().metrics);
+        assert!(!parse(&["--metrics=false"]).unwrap().metrics);
+        assert!(parse(&["--production"]).unwrap().metrics);
+    }
+
+    #[test]
+    fn a_metrics_token_is_long_never_printed_and_compared_whole() {
+        assert!(parse(&["--metrics-token", "short"]).is_err());
+        assert!(parse(&["--metrics-token", "has a space in it, long enough"]).is_err());
+        let edge = parse(&["--metrics-token", "0123456789abcdef-scrape"]).unwrap();
+        let token = edge.metrics_token.clone().unwrap();
+        assert!(token.matches("0123456789abcdef-scrape"));
+        assert!(!token.matches("0123456789abcdef-scrapE"));
+        assert!(!token.matches("0123456789abcdef"));
+        assert!(!format!("{edge:?}").contains("0123456789abcdef"));
     }
 
     #[test]

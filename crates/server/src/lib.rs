@@ -1,4 +1,5 @@
-//! The `taio` server: configuration, the HTTP router (GraphQL over HTTP, GraphiQL, health), and
+//! The `taio` server: configuration, the HTTP router (GraphQL over HTTP, GraphiQL, health,
+//! Prometheus metrics), and
 //! the commands behind the CLI. This crate only composes the others.
 
 pub mod app;
@@ -7,5 +8,6 @@ pub mod bootstrap;
 pub mod config;
 pub mod edge;
 mod graphql_http;
+mod metrics;
 
 pub use app::{AppState, app};

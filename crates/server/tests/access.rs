@@ -74,6 +74,7 @@ const RULES: &[(&str, [Outcome; 6])] = &[
     ("Query.incidents",                  [OK,     OK,       OK,     HIDDEN, HIDDEN,  NO_TOKEN]),
     ("Query.me",                         [OK,     OK,       OK,     OK,     OK,      NO_TOKEN]),
     ("Query.teams",                      [OK,     OK,       OK,     OK,     HIDDEN,  NO_TOKEN]),
+    ("Query.teamDashboard",              [OK,     OK,       OK,     ABSENT, ABSENT,  NO_TOKEN]),
     ("Incident.auditTrail",              [DENIED, DENIED,   OK,     ABSENT, ABSENT,  NO_TOKEN]),
     ("Team.members",                     [OK,     OK,       OK,     OK,     HIDDEN,  NO_TOKEN]),
     ("Mutation.acknowledgeIncident",     [DENIED, OK,       OK,     ABSENT, ABSENT,  NO_TOKEN]),
@@ -92,11 +93,14 @@ const RULES: &[(&str, [Outcome; 6])] = &[
     ("Mutation.restrictIncident",        [DENIED, DENIED,   OK,     ABSENT, ABSENT,  NO_TOKEN]),
     ("Mutation.revokeApiToken",          [ABSENT, OK,       ABSENT, OK,     ABSENT,  NO_TOKEN]),
     ("Mutation.setTeamMember",           [DENIED, DENIED,   OK,     OK,     ABSENT,  NO_TOKEN]),
+    ("Mutation.setIncidentHold",         [DENIED, OK,       OK,     ABSENT, ABSENT,  NO_TOKEN]),
+    ("Mutation.setSlaPolicy",            [DENIED, DENIED,   OK,     ABSENT, ABSENT,  NO_TOKEN]),
+    ("Mutation.setServicePortfolio",     [DENIED, DENIED,   OK,     ABSENT, ABSENT,  NO_TOKEN]),
     ("Mutation.transitionIncident",      [DENIED, OK,       OK,     ABSENT, ABSENT,  NO_TOKEN]),
 ];
 
 /// The mutations that change one existing incident.
-const INCIDENT_MUTATIONS: [&str; 10] = [
+const INCIDENT_MUTATIONS: [&str; 11] = [
     "acknowledgeIncident",
     "classifyIncident",
     "transitionIncident",
@@ -107,6 +111,7 @@ const INCIDENT_MUTATIONS: [&str; 10] = [
     "restrictIncident",
     "addIncidentParticipant",
     "removeIncidentParticipant",
+    "setIncidentHold",
 ];
 
 /// A triage that allows the move to D4.
@@ -198,6 +203,7 @@ impl World {
             }
             "reassignIncident" => json!({ "ownerId": Person::of(&self.soc.responder).id }),
             "restrictIncident" => json!({ "restricted": true }),
+            "setIncidentHold" => json!({ "reason": "waiting for the vendor" }),
             "addIncidentParticipant" => json!({ "personId": viewer }),
             "removeIncidentParticipant" => {
                 version = b.step(lead, "addIncidentParticipant", &id, version, json!({ "personId": viewer })).await;
@@ -282,6 +288,26 @@ impl World {
                     members.iter().any(|m| m["person"]["id"] == lead.as_str() && m["role"] == "LEAD")
                 });
                 (reply, effect)
+            }
+            "Query.teamDashboard" => {
+                let query = "query($team: ID!) { teamDashboard(teamId: $team) { openIncidents } }";
+                let reply = b.post(token, query, json!({ "team": soc })).await;
+                let effect = reply.data("teamDashboard")["openIncidents"].as_i64().unwrap_or(0) > 0;
+                (reply, effect)
+            }
+            "Mutation.setSlaPolicy" | "Mutation.setServicePortfolio" => {
+                let operation = &rule["Mutation.".len()..];
+                let audited = format!("SELECT COUNT(*) FROM audit_records WHERE operation = '{operation}'");
+                let before = scalar(&b.db.database, &audited).await;
+                let reply = if operation == "setSlaPolicy" {
+                    let targets = json!([{ "priority": "P1", "clock": "ACKNOWLEDGE", "targetSeconds": 600 + n }]);
+                    let input = json!({ "teamId": soc, "targets": targets });
+                    b.mutation(token, operation, "SetSlaPolicyInput", "priority clock targetSeconds", input).await
+                } else {
+                    let input = json!({ "teamId": soc, "services": [{ "code": "C-1", "provision": "IN_HOUSE" }] });
+                    b.mutation(token, operation, "SetServicePortfolioInput", "provision", input).await
+                };
+                (reply, scalar(&b.db.database, &audited).await > before)
             }
             "Mutation.reportIncident" => {
                 let before = self.incident_count().await;
@@ -462,6 +488,7 @@ fn incident_mutations(id: &str, version: i64, person: &str) -> Vec<(&'static str
                 "reopenIncident" => json!({ "reason": "probing" }),
                 "reassignIncident" => json!({ "ownerId": person }),
                 "restrictIncident" => json!({ "restricted": false }),
+                "setIncidentHold" => json!({ "reason": "probing" }),
                 "addIncidentParticipant" | "removeIncidentParticipant" => json!({ "personId": person }),
                 other => unreachable!("no input for {other}"),
             };

@@ -338,6 +338,7 @@ fn close(
         _ => {}
     }
     next.status = Status::Closed;
+    next.on_hold = None;
     next.resolution = Some(resolution);
     next.closure_summary = summary;
     next.duplicate_of = duplicate_of;

@@ -35,6 +35,8 @@ pub struct Incident {
     pub triage: Triage,
     /// The responder in charge (D-2).
     pub owner_id: Option<PersonId>,
+    /// Why the incident is on hold (waiting on a third party, a change window…), while it is.
+    pub on_hold: Option<Text>,
     /// Who reported it into Taiō.
     pub reported_by: PersonId,
     /// When it was reported.
@@ -222,6 +224,7 @@ impl NewIncident {
             version: 1,
             triage: Triage::default(),
             owner_id: None,
+            on_hold: None,
             reported_by: self.reported_by,
             reported_at: self.reported_at,
             detected_at: self.detected_at,

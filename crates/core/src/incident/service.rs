@@ -575,6 +575,33 @@ impl IncidentService {
         self.store(viewer, &current, next, None, operation).await
     }
 
+    /// Puts an open incident on hold with a reason, or resumes it (`None`). Responders may.
+    ///
+    /// # Errors
+    /// `InvalidTransition` for a closed incident; `Conflict` for a stale version; `NotFound` /
+    /// `Forbidden` as for other changes.
+    pub async fn set_hold(
+        &self,
+        viewer: &Viewer,
+        id: IncidentId,
+        expected_version: i64,
+        reason: Option<Text>,
+    ) -> Result<Incident, IncidentError> {
+        let current = self.load_current(viewer, id, expected_version, Operation::Transition).await?;
+        if current.status == Status::Closed {
+            return Err(IncidentError::InvalidTransition {
+                from: current.state(),
+                to: None,
+                allowed: super::machine::allowed_targets(&current),
+                message: "a closed incident cannot be put on hold".into(),
+            });
+        }
+        let mut next = self.next_version(&current);
+        let operation = if reason.is_some() { "holdIncident" } else { "resumeIncident" };
+        next.on_hold = reason;
+        self.store(viewer, &current, next, None, operation).await
+    }
+
     /// The incident's audit trail (leads of its team).
     ///
     /// # Errors

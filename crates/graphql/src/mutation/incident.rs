@@ -14,7 +14,7 @@ use crate::types::incident::Incident;
 use crate::types::input::{
     AcknowledgeIncidentInput, ClassifyIncidentInput, CloseIncidentInput, IncidentParticipantInput,
     ReassignIncidentInput, RecordActionInput, ReopenIncidentInput, ReportIncidentInput, RestrictIncidentInput,
-    TransitionIncidentInput, reason,
+    SetIncidentHoldInput, TransitionIncidentInput, reason,
 };
 
 #[derive(Default)]
@@ -121,6 +121,15 @@ impl IncidentMutation {
         input: IncidentParticipantInput,
     ) -> ApiResult<Incident> {
         participant(ctx, input, true).await
+    }
+
+    /// Puts an open incident on hold with a reason, or resumes it when `reason` is null
+    /// (responders). The D-2 backlog counts incidents on hold.
+    async fn set_incident_hold(&self, ctx: &Context<'_>, input: SetIncidentHoldInput) -> ApiResult<Incident> {
+        let id = parse_id("incidentId", &input.incident_id, IncidentId::from_uuid)?;
+        let reason = reason(input.reason.as_deref())?;
+        let viewer = ctx.viewer()?;
+        Ok(Incident(ctx.services()?.incidents.set_hold(viewer, id, input.expected_version, reason).await?))
     }
 
     /// Removes a person named on an incident (team leads and the incident's owner).

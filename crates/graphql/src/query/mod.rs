@@ -10,11 +10,14 @@ use async_graphql::{Context, ID, Object};
 use crate::context::ContextExt;
 use crate::error::{ApiResult, nullable};
 use crate::types::catalog::Catalog;
-use crate::types::ids::parse_opt_id;
+use crate::types::dashboard::TeamDashboard;
+use crate::types::ids::{parse_id, parse_opt_id};
 use crate::types::incident::{Incident, IncidentConnection};
 use crate::types::input::IncidentFilter;
 use crate::types::team::{ApiToken, Team, ViewerInfo};
+use chrono::{DateTime, Utc};
 use taio_core::id::PersonId;
+use taio_core::id::TeamId;
 
 /// Everything Taiō can be asked: the catalog, incidents and the caller.
 #[derive(Default)]
@@ -70,6 +73,23 @@ impl QueryRoot {
         let person = parse_opt_id("personId", person_id.as_ref(), PersonId::from_uuid)?;
         let viewer = ctx.viewer()?;
         Ok(ctx.services()?.directory.tokens(viewer, person).await?.into_iter().map(ApiToken).collect())
+    }
+
+    /// A team's dashboard for `[from, to)` (the last 90 days when omitted): backlog, flow, the
+    /// clocks, SLA breaches, quality, workload and catalog coverage, over the incidents you may
+    /// see.
+    async fn team_dashboard(
+        &self,
+        ctx: &Context<'_>,
+        team_id: ID,
+        from: Option<DateTime<Utc>>,
+        to: Option<DateTime<Utc>>,
+    ) -> ApiResult<TeamDashboard> {
+        let team = parse_id("teamId", &team_id, TeamId::from_uuid)?;
+        let viewer = ctx.viewer()?;
+        let services = ctx.services()?;
+        let dashboard = services.dashboards.dashboard(viewer, team, from, to).await?;
+        Ok(TeamDashboard { dashboard, catalog: services.incidents.catalog() })
     }
 
     /// Who you are, and your teams and roles.

@@ -139,6 +139,11 @@ impl Incident {
         }
     }
 
+    /// Why the incident is on hold, while it is.
+    async fn on_hold_reason(&self) -> Option<&str> {
+        self.0.on_hold.as_ref().map(|r| r.as_str())
+    }
+
     /// Who reported it into Taiō.
     async fn reported_by(&self, ctx: &Context<'_>) -> ApiResult<Person> {
         load_person(ctx, self.0.reported_by).await

@@ -191,6 +191,17 @@ pub struct RestrictIncidentInput {
     pub restricted: bool,
 }
 
+/// Put an incident on hold, or resume it.
+#[derive(InputObject)]
+pub struct SetIncidentHoldInput {
+    /// The incident.
+    pub incident_id: ID,
+    /// The version you saw.
+    pub expected_version: i64,
+    /// Why it waits (a third party, a change window…); null resumes it.
+    pub reason: Option<String>,
+}
+
 /// Name a person on an incident, or remove them.
 #[derive(InputObject)]
 pub struct IncidentParticipantInput {

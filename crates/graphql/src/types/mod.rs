@@ -2,6 +2,7 @@
 
 pub mod action;
 pub mod catalog;
+pub mod dashboard;
 pub mod enums;
 pub(crate) mod ids;
 pub mod incident;

@@ -41,6 +41,7 @@ pub struct Model {
     pub reopen_count: i32,
     pub report_recorded_at: Option<DateTimeUtc>,
     pub restricted: bool,
+    pub on_hold_reason: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

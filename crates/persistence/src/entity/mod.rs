@@ -11,5 +11,7 @@ pub mod incident_counter;
 pub mod incident_participant;
 pub mod membership;
 pub mod person;
+pub mod service_portfolio;
+pub mod sla_target;
 pub mod team;
 pub mod transition;

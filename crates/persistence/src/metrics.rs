@@ -1,0 +1,249 @@
+//! What team dashboards read, and the team settings they use.
+
+use std::collections::{BTreeMap, HashMap};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{OnConflict, Query, SelectStatement};
+use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder};
+use taio_core::catalog::ServiceCode;
+use taio_core::id::{IncidentId, PersonId, TeamId};
+use taio_core::incident::{Outcome, Stage, Status, WorkflowState};
+use taio_core::metrics::{
+    ActionFact, ClockKind, DashboardFacts, MetricsRepository, Period, Provision, SlaTarget, TransitionFact,
+};
+use taio_core::{Actor, RepoError};
+
+use crate::SqlIncidents;
+use crate::audit::{self, Entry, digest_of, team_chain};
+use crate::convert::parse;
+use crate::db::begin_write;
+use crate::entity::{action, action_service, incident, service_portfolio, sla_target, transition};
+use crate::error::{corrupt, repo_err};
+
+/// [`MetricsRepository`] on sea-orm.
+#[derive(Debug, Clone)]
+pub struct SqlMetrics {
+    conn: DatabaseConnection,
+}
+
+impl SqlMetrics {
+    /// A repository over `conn`.
+    #[must_use]
+    pub fn new(conn: DatabaseConnection) -> Self {
+        Self { conn }
+    }
+}
+
+/// Ids of the team's incidents that a dashboard of `period` needs: open, reported or closed in
+/// the period, or worked on in it.
+fn relevant_incidents(team: TeamId, period: Period) -> SelectStatement {
+    use incident::Column as C;
+    let worked = Query::select()
+        .column(action::Column::IncidentId)
+        .from(action::Entity)
+        .and_where(action::Column::PerformedAt.gte(period.from))
+        .and_where(action::Column::PerformedAt.lt(period.to))
+        .to_owned();
+    Query::select()
+        .column(C::Id)
+        .from(incident::Entity)
+        .and_where(C::TeamId.eq(team.as_uuid()))
+        .cond_where(
+            Condition::any()
+                .add(C::Status.eq(Status::Open.as_str()))
+                .add(Condition::all().add(C::ReportedAt.gte(period.from)).add(C::ReportedAt.lt(period.to)))
+                .add(Condition::all().add(C::ClosedAt.gte(period.from)).add(C::ClosedAt.lt(period.to)))
+                .add(C::Id.in_subquery(worked)),
+        )
+        .to_owned()
+}
+
+#[async_trait]
+impl MetricsRepository for SqlMetrics {
+    async fn facts(&self, team: TeamId, period: Period) -> Result<DashboardFacts, RepoError> {
+        let rows = incident::Entity::find()
+            .filter(incident::Column::Id.in_subquery(relevant_incidents(team, period)))
+            .all(&self.conn)
+            .await
+            .map_err(repo_err)?;
+        let incidents = SqlIncidents::new(self.conn.clone()).hydrate(rows).await?;
+
+        let transitions = transition::Entity::find()
+            .filter(transition::Column::IncidentId.in_subquery(relevant_incidents(team, period)))
+            .order_by_asc(transition::Column::IncidentId)
+            .order_by_asc(transition::Column::IncidentVersion)
+            .all(&self.conn)
+            .await
+            .map_err(repo_err)?
+            .into_iter()
+            .map(|t| {
+                Ok(TransitionFact {
+                    incident: IncidentId::from_uuid(t.incident_id),
+                    from: t.from_state.as_deref().map(|s| parse("from_state", s, WorkflowState::parse)).transpose()?,
+                    to: parse("to_state", &t.to_state, WorkflowState::parse)?,
+                    at: t.at,
+                })
+            })
+            .collect::<Result<Vec<_>, RepoError>>()?;
+
+        let superseded = Query::select()
+            .column(action::Column::Supersedes)
+            .from(action::Entity)
+            .and_where(action::Column::Supersedes.is_not_null())
+            .to_owned();
+        let action_rows = action::Entity::find()
+            .filter(action::Column::IncidentId.in_subquery(relevant_incidents(team, period)))
+            .filter(action::Column::Id.not_in_subquery(superseded))
+            .all(&self.conn)
+            .await
+            .map_err(repo_err)?;
+        let mut services: HashMap<uuid::Uuid, Vec<ServiceCode>> = HashMap::new();
+        let service_rows = action_service::Entity::find()
+            .filter(action_service::Column::IncidentId.in_subquery(relevant_incidents(team, period)))
+            .order_by_asc(action_service::Column::ActionId)
+            .order_by_asc(action_service::Column::Position)
+            .all(&self.conn)
+            .await
+            .map_err(repo_err)?;
+        for row in service_rows {
+            let code = ServiceCode::parse(&row.service_code).map_err(|_| corrupt("service_code", &row.service_code))?;
+            services.entry(row.action_id).or_default().push(code);
+        }
+        let actions = action_rows
+            .into_iter()
+            .map(|a| {
+                let stage = parse("stage", &a.stage, Stage::parse)?;
+                let outcome = a.outcome.as_deref().map(|o| parse("outcome", o, Outcome::parse)).transpose()?;
+                Ok(ActionFact {
+                    incident: IncidentId::from_uuid(a.incident_id),
+                    stage,
+                    services: services.remove(&a.id).unwrap_or_default(),
+                    performed_by: PersonId::from_uuid(a.performed_by),
+                    performed_at: a.performed_at,
+                    effort_minutes: a.effort_minutes,
+                    planned_notification: stage == Stage::D6 && outcome == Some(Outcome::Planned),
+                })
+            })
+            .collect::<Result<Vec<_>, RepoError>>()?;
+        Ok(DashboardFacts { incidents, transitions, actions })
+    }
+
+    async fn sla_targets(&self, team: TeamId) -> Result<Vec<SlaTarget>, RepoError> {
+        sla_target::Entity::find()
+            .filter(sla_target::Column::TeamId.eq(team.as_uuid()))
+            .all(&self.conn)
+            .await
+            .map_err(repo_err)?
+            .into_iter()
+            .map(|row| {
+                Ok(SlaTarget {
+                    priority: parse("priority", &row.priority, taio_core::incident::Priority::parse)?,
+                    clock: parse("clock", &row.clock, ClockKind::parse)?,
+                    target_seconds: row.target_seconds,
+                })
+            })
+            .collect()
+    }
+
+    async fn set_sla_targets(
+        &self,
+        team: TeamId,
+        targets: &[SlaTarget],
+        at: DateTime<Utc>,
+        actor: &Actor,
+    ) -> Result<(), RepoError> {
+        let txn = begin_write(&self.conn).await.map_err(repo_err)?;
+        for t in targets {
+            let row = sla_target::Model {
+                team_id: team.as_uuid(),
+                priority: t.priority.as_str().to_owned(),
+                clock: t.clock.as_str().to_owned(),
+                target_seconds: t.target_seconds,
+            };
+            sla_target::Entity::insert(row.into_active_model())
+                .on_conflict(
+                    OnConflict::columns([
+                        sla_target::Column::TeamId,
+                        sla_target::Column::Priority,
+                        sla_target::Column::Clock,
+                    ])
+                    .update_column(sla_target::Column::TargetSeconds)
+                    .to_owned(),
+                )
+                .exec_without_returning(&txn)
+                .await
+                .map_err(repo_err)?;
+        }
+        let entry = Entry {
+            chain: team_chain(team),
+            operation: "setSlaPolicy",
+            object_type: "sla_policy",
+            object_id: team.to_string(),
+            before: None,
+            after: Some(digest_of(&targets)),
+            actor: Some(actor),
+            at,
+        };
+        audit::append(&txn, entry).await?;
+        txn.commit().await.map_err(repo_err)
+    }
+
+    async fn portfolio(&self, team: TeamId) -> Result<BTreeMap<ServiceCode, Provision>, RepoError> {
+        service_portfolio::Entity::find()
+            .filter(service_portfolio::Column::TeamId.eq(team.as_uuid()))
+            .all(&self.conn)
+            .await
+            .map_err(repo_err)?
+            .into_iter()
+            .map(|row| {
+                let code =
+                    ServiceCode::parse(&row.service_code).map_err(|_| corrupt("service_code", &row.service_code))?;
+                Ok((code, parse("provision", &row.provision, Provision::parse)?))
+            })
+            .collect()
+    }
+
+    async fn set_portfolio(
+        &self,
+        team: TeamId,
+        entries: &[(ServiceCode, Provision)],
+        catalog_version: &str,
+        at: DateTime<Utc>,
+        actor: &Actor,
+    ) -> Result<(), RepoError> {
+        let txn = begin_write(&self.conn).await.map_err(repo_err)?;
+        for (code, provision) in entries {
+            let row = service_portfolio::Model {
+                team_id: team.as_uuid(),
+                catalog_version: catalog_version.to_owned(),
+                service_code: code.to_string(),
+                provision: provision.as_str().to_owned(),
+            };
+            service_portfolio::Entity::insert(row.into_active_model())
+                .on_conflict(
+                    OnConflict::columns([service_portfolio::Column::TeamId, service_portfolio::Column::ServiceCode])
+                        .update_columns([
+                            service_portfolio::Column::Provision,
+                            service_portfolio::Column::CatalogVersion,
+                        ])
+                        .to_owned(),
+                )
+                .exec_without_returning(&txn)
+                .await
+                .map_err(repo_err)?;
+        }
+        let entry = Entry {
+            chain: team_chain(team),
+            operation: "setServicePortfolio",
+            object_type: "service_portfolio",
+            object_id: team.to_string(),
+            before: None,
+            after: Some(digest_of(&entries)),
+            actor: Some(actor),
+            at,
+        };
+        audit::append(&txn, entry).await?;
+        txn.commit().await.map_err(repo_err)
+    }
+}

@@ -1,0 +1,124 @@
+//! Team settings for dashboards (SLA targets, service portfolio) and the on-hold reason of
+//! incidents.
+
+use sea_orm_migration::prelude::*;
+use sea_orm_migration::schema::*;
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Incidents::Table)
+                    .add_column(string_len_null(Incidents::OnHoldReason, 500))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(SlaTargets::Table)
+                    .col(uuid(SlaTargets::TeamId))
+                    .col(string_len(SlaTargets::Priority, 4))
+                    .col(string_len(SlaTargets::Clock, 16))
+                    .col(big_integer(SlaTargets::TargetSeconds))
+                    .primary_key(
+                        Index::create().col(SlaTargets::TeamId).col(SlaTargets::Priority).col(SlaTargets::Clock),
+                    )
+                    .foreign_key(
+                        ForeignKey::create().from(SlaTargets::Table, SlaTargets::TeamId).to(Teams::Table, Teams::Id),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(ServicePortfolio::Table)
+                    .col(uuid(ServicePortfolio::TeamId))
+                    .col(string_len(ServicePortfolio::CatalogVersion, 64))
+                    .col(string_len(ServicePortfolio::ServiceCode, 8))
+                    .col(string_len(ServicePortfolio::Provision, 16))
+                    .primary_key(Index::create().col(ServicePortfolio::TeamId).col(ServicePortfolio::ServiceCode))
+                    .foreign_key(
+                        ForeignKey::create()
+                            .from(ServicePortfolio::Table, ServicePortfolio::TeamId)
+                            .to(Teams::Table, Teams::Id),
+                    )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .from_tbl(ServicePortfolio::Table)
+                            .from_col(ServicePortfolio::CatalogVersion)
+                            .from_col(ServicePortfolio::ServiceCode)
+                            .to_tbl(CatalogServices::Table)
+                            .to_col(CatalogServices::CatalogVersion)
+                            .to_col(CatalogServices::Code),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create().name("ix_actions_performed").table(Actions::Table).col(Actions::PerformedAt).to_owned(),
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager.drop_index(Index::drop().name("ix_actions_performed").table(Actions::Table).to_owned()).await?;
+        manager.drop_table(Table::drop().table(ServicePortfolio::Table).to_owned()).await?;
+        manager.drop_table(Table::drop().table(SlaTargets::Table).to_owned()).await?;
+        manager
+            .alter_table(Table::alter().table(Incidents::Table).drop_column(Incidents::OnHoldReason).to_owned())
+            .await?;
+        Ok(())
+    }
+}
+
+#[derive(DeriveIden)]
+enum Incidents {
+    Table,
+    OnHoldReason,
+}
+
+#[derive(DeriveIden)]
+enum SlaTargets {
+    Table,
+    TeamId,
+    Priority,
+    Clock,
+    TargetSeconds,
+}
+
+#[derive(DeriveIden)]
+enum ServicePortfolio {
+    Table,
+    TeamId,
+    CatalogVersion,
+    ServiceCode,
+    Provision,
+}
+
+#[derive(DeriveIden)]
+enum Teams {
+    Table,
+    Id,
+}
+
+#[derive(DeriveIden)]
+enum CatalogServices {
+    Table,
+    CatalogVersion,
+    Code,
+}
+
+#[derive(DeriveIden)]
+enum Actions {
+    Table,
+    PerformedAt,
+}
