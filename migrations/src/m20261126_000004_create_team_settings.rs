@@ -61,15 +61,32 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(
-                Index::create().name("ix_actions_performed").table(Actions::Table).col(Actions::PerformedAt).to_owned(),
-            )
-            .await?;
+        for index in [
+            Index::create().name("ix_actions_performed").table(Actions::Table).col(Actions::PerformedAt).to_owned(),
+            Index::create().name("ix_actions_supersedes").table(Actions::Table).col(Actions::Supersedes).to_owned(),
+            Index::create()
+                .name("ix_action_services_incident")
+                .table(ActionServices::Table)
+                .col(ActionServices::IncidentId)
+                .to_owned(),
+            Index::create()
+                .name("ix_incidents_team_closed")
+                .table(Incidents::Table)
+                .col(Incidents::TeamId)
+                .col(Incidents::ClosedAt)
+                .to_owned(),
+        ] {
+            manager.create_index(index).await?;
+        }
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager.drop_index(Index::drop().name("ix_incidents_team_closed").table(Incidents::Table).to_owned()).await?;
+        manager
+            .drop_index(Index::drop().name("ix_action_services_incident").table(ActionServices::Table).to_owned())
+            .await?;
+        manager.drop_index(Index::drop().name("ix_actions_supersedes").table(Actions::Table).to_owned()).await?;
         manager.drop_index(Index::drop().name("ix_actions_performed").table(Actions::Table).to_owned()).await?;
         manager.drop_table(Table::drop().table(ServicePortfolio::Table).to_owned()).await?;
         manager.drop_table(Table::drop().table(SlaTargets::Table).to_owned()).await?;
@@ -84,6 +101,14 @@ impl MigrationTrait for Migration {
 enum Incidents {
     Table,
     OnHoldReason,
+    TeamId,
+    ClosedAt,
+}
+
+#[derive(DeriveIden)]
+enum ActionServices {
+    Table,
+    IncidentId,
 }
 
 #[derive(DeriveIden)]
@@ -121,4 +146,5 @@ enum CatalogServices {
 enum Actions {
     Table,
     PerformedAt,
+    Supersedes,
 }

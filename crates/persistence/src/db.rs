@@ -187,6 +187,40 @@ impl Database {
         )
     }
 
+    /// How many incidents there are.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub async fn count_incidents(&self) -> Result<u64, taio_core::RepoError> {
+        use sea_orm::{EntityTrait, PaginatorTrait};
+        crate::entity::incident::Entity::find().count(&self.conn).await.map_err(crate::error::repo_err)
+    }
+
+    /// How many incidents were not made by the benchmark loader.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub async fn count_non_benchmark_incidents(&self) -> Result<u64, taio_core::RepoError> {
+        use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+        crate::entity::incident::Entity::find()
+            .filter(crate::entity::incident::Column::Key.not_like("INC-BENCH-%"))
+            .count(&self.conn)
+            .await
+            .map_err(crate::error::repo_err)
+    }
+
+    /// Bulk-loads a synthetic history (benchmarks only; see [`crate::bulk`]).
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub async fn bulk_load(
+        &self,
+        spec: &crate::bulk::BulkSpec,
+        progress: impl FnMut(u64),
+    ) -> Result<(), taio_core::RepoError> {
+        crate::bulk::bulk_load(&self.conn, spec, progress).await
+    }
+
     /// The team repository over this database.
     #[must_use]
     pub fn teams(&self) -> SqlTeams {

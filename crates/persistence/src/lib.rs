@@ -3,6 +3,7 @@
 
 mod actions;
 mod audit;
+pub mod bulk;
 mod convert;
 mod db;
 mod directory;

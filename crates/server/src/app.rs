@@ -93,6 +93,7 @@ pub fn app(state: AppState) -> Router {
         router = router
             .route("/", get(assets::graphiql))
             .route("/graphiql", get(assets::graphiql))
+            .route("/dashboard", get(assets::dashboard))
             .route("/assets/{*path}", get(assets::asset));
     }
     if edge.metrics {

@@ -1,4 +1,5 @@
-//! Static files compiled into the binary, so that GraphiQL works with no network access.
+//! Static files compiled into the binary, so that GraphiQL and the dashboard work with no network
+//! access.
 
 use axum::extract::Path;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -17,6 +18,16 @@ const ASSETS: &[Asset] = &[
         body: include_bytes!("../assets/graphiql.js"),
     },
     Asset { path: "taio.css", content_type: "text/css; charset=utf-8", body: include_bytes!("../assets/taio.css") },
+    Asset {
+        path: "dashboard.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../assets/dashboard.js"),
+    },
+    Asset {
+        path: "dashboard.css",
+        content_type: "text/css; charset=utf-8",
+        body: include_bytes!("../assets/dashboard.css"),
+    },
     Asset {
         path: "vendor/react.production.min.js",
         content_type: "text/javascript; charset=utf-8",
@@ -42,6 +53,9 @@ const ASSETS: &[Asset] = &[
 /// The GraphiQL page.
 pub(crate) const GRAPHIQL_HTML: &str = include_str!("../assets/graphiql.html");
 
+/// The team dashboard page.
+pub(crate) const DASHBOARD_HTML: &str = include_str!("../assets/dashboard.html");
+
 /// Content-Security-Policy of Taiō's pages: everything from this origin, fonts also from `data:`
 /// (GraphiQL's stylesheet embeds them), no framing.
 pub(crate) const PAGE_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; font-src 'self' data:; \
@@ -64,6 +78,16 @@ pub(crate) async fn asset(Path(path): Path<String>) -> Response {
 
 /// `GET /` and `GET /graphiql`.
 pub(crate) async fn graphiql() -> Response {
+    page(GRAPHIQL_HTML)
+}
+
+/// `GET /dashboard`.
+pub(crate) async fn dashboard() -> Response {
+    page(DASHBOARD_HTML)
+}
+
+/// One of Taiō's HTML pages, under [`PAGE_CSP`], never framed and revalidated on every visit.
+fn page(html: &'static str) -> Response {
     (
         [
             (header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8")),
@@ -71,7 +95,7 @@ pub(crate) async fn graphiql() -> Response {
             (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
             (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
         ],
-        GRAPHIQL_HTML,
+        html,
     )
         .into_response()
 }

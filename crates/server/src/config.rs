@@ -35,6 +35,9 @@ pub enum Command {
     /// Check the audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Benchmarks on synthetic data (never on a database with real incidents).
+    #[command(subcommand)]
+    Bench(BenchCommand),
     /// Database administration.
     #[command(subcommand)]
     Db(DbCommand),
@@ -56,6 +59,31 @@ pub enum DbCommand {
         #[arg(long)]
         apply: bool,
         /// The database, as its owner.
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+}
+
+/// `taio bench …`
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Grow a synthetic data set step by step (bulk loaded, no audit trail) and print how long a
+    /// team dashboard takes at each size, beside the first page of the incident list as a
+    /// baseline timed in the same run.
+    Dashboard {
+        /// Total incident counts to measure at, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "10000,100000,1000000")]
+        steps: Vec<u64>,
+        /// Actions per incident.
+        #[arg(long, default_value_t = 10)]
+        actions_per_incident: u32,
+        /// Teams the incidents are spread over (the dashboard is of the first).
+        #[arg(long, default_value_t = 10)]
+        teams: usize,
+        /// Timed repetitions per size (the median is printed).
+        #[arg(long, default_value_t = 5)]
+        repeat: usize,
+        /// The database (use an empty one; it refuses a database with real incidents).
         #[command(flatten)]
         database: DatabaseArgs,
     },

@@ -3,12 +3,13 @@
 //! (request errors are 4xx) or `application/json` (request errors are 200), and a bearer token on
 //! every operation. Also the edge's guards: the body limit, the per-request deadline, and the
 //! limits counted on the parsed document (nesting, fields, aliases, directives, fragment depth)
-//! before anything is validated or executed.
+//! before anything is validated or executed. Every request is counted and timed for `/metrics`
+//! by operation and outcome.
 
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet};
 use async_graphql::{ServerError, Variables};
@@ -23,6 +24,7 @@ use taio_core::Viewer;
 
 use crate::app::AppState;
 use crate::edge::EdgeArgs;
+use crate::metrics::{Observation, Outcome};
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 const APPLICATION_JSON: &str = "application/json";
@@ -120,12 +122,18 @@ fn write(media: MediaType, status: StatusCode, body: &Value) -> Response {
 
 /// Runs `work` within the request timeout; past it, answers `TIMEOUT` (504 for the GraphQL media
 /// type) and drops the work.
-async fn within_deadline(state: &AppState, media: MediaType, work: impl Future<Output = Response>) -> Response {
+async fn within_deadline(
+    state: &AppState,
+    media: MediaType,
+    observation: &Observation,
+    work: impl Future<Output = Response>,
+) -> Response {
     let limit = state.edge.request_timeout;
     match tokio::time::timeout(limit, work).await {
         Ok(response) => response,
         Err(_) => {
             tracing::warn!(?limit, "request timed out");
+            observation.outcome(Outcome::Error);
             request_error(
                 media,
                 StatusCode::GATEWAY_TIMEOUT,
@@ -188,18 +196,32 @@ struct Params {
 
 /// `POST /graphql`.
 pub(crate) async fn post(State(state): State<AppState>, headers: HeaderMap, request: Request) -> Response {
-    let Some(media) = negotiate(&headers) else { return not_acceptable() };
+    let started = Instant::now();
+    let observation = Observation::default();
+    let response = post_observed(&state, &headers, request, &observation).await;
+    state.metrics.record_graphql(&observation, response.status(), started.elapsed());
+    response
+}
+
+async fn post_observed(state: &AppState, headers: &HeaderMap, request: Request, observation: &Observation) -> Response {
+    let Some(media) = negotiate(headers) else { return not_acceptable() };
     let max = state.edge.max_body_bytes;
     let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
     if declared.is_some_and(|length| usize::try_from(length).map_or(true, |length| length > max)) {
         drain(request.into_body()).await;
         return payload_too_large(media, max);
     }
-    within_deadline(&state, media, post_within_deadline(&state, &headers, media, request)).await
+    within_deadline(state, media, observation, post_within_deadline(state, headers, media, request, observation)).await
 }
 
-async fn post_within_deadline(state: &AppState, headers: &HeaderMap, media: MediaType, request: Request) -> Response {
-    let viewer = match authenticate(state, headers, media).await {
+async fn post_within_deadline(
+    state: &AppState,
+    headers: &HeaderMap,
+    media: MediaType,
+    request: Request,
+    observation: &Observation,
+) -> Response {
+    let viewer = match authenticate(state, headers, media, observation).await {
         Ok(viewer) => viewer,
         Err(response) => return response,
     };
@@ -243,13 +265,22 @@ async fn post_within_deadline(state: &AppState, headers: &HeaderMap, media: Medi
         Ok(_) => return request_error(media, StatusCode::BAD_REQUEST, "BAD_REQUEST", "the body must be a JSON object"),
         Err(_) => return request_error(media, StatusCode::BAD_REQUEST, "BAD_REQUEST", "the body is not valid JSON"),
     };
-    execute(state, media, viewer, params, false).await
+    execute(state, media, viewer, params, false, observation).await
 }
 
 /// `GET /graphql`: queries only.
 pub(crate) async fn get(State(state): State<AppState>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
-    let Some(media) = negotiate(&headers) else { return not_acceptable() };
-    within_deadline(&state, media, get_within_deadline(&state, &headers, media, query)).await
+    let started = Instant::now();
+    let observation = Observation::default();
+    let response = match negotiate(&headers) {
+        None => not_acceptable(),
+        Some(media) => {
+            let work = get_within_deadline(&state, &headers, media, query, &observation);
+            within_deadline(&state, media, &observation, work).await
+        }
+    };
+    state.metrics.record_graphql(&observation, response.status(), started.elapsed());
+    response
 }
 
 async fn get_within_deadline(
@@ -257,8 +288,9 @@ async fn get_within_deadline(
     headers: &HeaderMap,
     media: MediaType,
     query: Option<String>,
+    observation: &Observation,
 ) -> Response {
-    let viewer = match authenticate(state, headers, media).await {
+    let viewer = match authenticate(state, headers, media, observation).await {
         Ok(viewer) => viewer,
         Err(response) => return response,
     };
@@ -282,7 +314,7 @@ async fn get_within_deadline(
         variables,
         extensions: None,
     };
-    execute(state, media, viewer, params, true).await
+    execute(state, media, viewer, params, true, observation).await
 }
 
 /// Splits `a=b&c=d` with percent-decoding.
@@ -316,13 +348,19 @@ fn percent_decode(value: &str) -> Option<String> {
 }
 
 /// Resolves the bearer token to a caller; answers 401 (or 503) otherwise.
-async fn authenticate(state: &AppState, headers: &HeaderMap, media: MediaType) -> Result<Viewer, Response> {
+async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+    media: MediaType,
+    observation: &Observation,
+) -> Result<Viewer, Response> {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
         .map(str::trim);
     let unauthenticated = || {
+        observation.outcome(Outcome::Unauthenticated);
         let body = json!({ "errors": [{
             "message": "a valid API token is required: send Authorization: Bearer <token>",
             "extensions": { "code": "UNAUTHENTICATED" }
@@ -341,6 +379,7 @@ async fn authenticate(state: &AppState, headers: &HeaderMap, media: MediaType) -
         Ok(None) => Err(unauthenticated()),
         Err(RepoError::Unavailable(detail)) => {
             tracing::warn!(detail, "token check failed: database unavailable");
+            observation.outcome(Outcome::Error);
             Err(request_error(
                 media,
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -350,6 +389,7 @@ async fn authenticate(state: &AppState, headers: &HeaderMap, media: MediaType) -
         }
         Err(error) => {
             tracing::error!(%error, "token check failed");
+            observation.outcome(Outcome::Error);
             Err(request_error(
                 media,
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -361,7 +401,14 @@ async fn authenticate(state: &AppState, headers: &HeaderMap, media: MediaType) -
 }
 
 /// Parses, checks and executes one operation.
-async fn execute(state: &AppState, media: MediaType, viewer: Viewer, params: Params, via_get: bool) -> Response {
+async fn execute(
+    state: &AppState,
+    media: MediaType,
+    viewer: Viewer,
+    params: Params,
+    via_get: bool,
+    observation: &Observation,
+) -> Response {
     let Some(query) = params.query.filter(|q| !q.trim().is_empty()) else {
         return request_error(media, StatusCode::BAD_REQUEST, "BAD_REQUEST", "the request has no query");
     };
@@ -381,17 +428,18 @@ async fn execute(state: &AppState, media: MediaType, viewer: Viewer, params: Par
             return write(media, media.request_error_status(StatusCode::BAD_REQUEST), &body);
         }
     };
+    let operation = match params.operation_name.as_deref() {
+        Some(name) => document.operations.iter().find(|(n, _)| n.map(|n| n.as_str()) == Some(name)),
+        None => document.operations.iter().next(),
+    };
+    let kind = operation.map(|(_, op)| op.node.ty);
+    let name = params.operation_name.as_deref().or_else(|| operation.and_then(|(name, _)| name).map(|n| n.as_str()));
+    observation.operation(name, kind.map_or_else(Default::default, Into::into));
     if let Err(refusal) = check_document(&document, DocumentLimits::of(&state.edge)) {
         return refusal.response(media);
     }
     if via_get {
-        let operation = match params.operation_name.as_deref() {
-            Some(name) => {
-                document.operations.iter().find(|(n, _)| n.map(|n| n.as_str()) == Some(name)).map(|(_, op)| op)
-            }
-            None => document.operations.iter().next().map(|(_, op)| op),
-        };
-        if operation.is_some_and(|op| op.node.ty != OperationType::Query) {
+        if kind.is_some_and(|kind| kind != OperationType::Query) {
             let mut response = request_error(
                 media,
                 StatusCode::METHOD_NOT_ALLOWED,
@@ -422,6 +470,11 @@ async fn execute(state: &AppState, media: MediaType, viewer: Viewer, params: Par
         && !response.errors.is_empty()
         && response.errors.iter().all(|e| e.path.is_empty());
     let errors: Vec<Value> = response.errors.iter().map(|e| error_json(e, before_execution, &state.edge)).collect();
+    observation.outcome(match (before_execution, errors.is_empty()) {
+        (true, _) => Outcome::Rejected,
+        (false, true) => Outcome::Ok,
+        (false, false) => Outcome::Error,
+    });
     if before_execution {
         return write(media, media.request_error_status(StatusCode::BAD_REQUEST), &json!({ "errors": errors }));
     }

@@ -4,6 +4,7 @@
 
 pub mod app;
 mod assets;
+pub mod bench;
 pub mod bootstrap;
 pub mod config;
 pub mod edge;

@@ -75,6 +75,19 @@ async fn run(command: Command) -> Result<(), String> {
             db.close().await;
             Ok(())
         }
+        Command::Bench(taio_server::config::BenchCommand::Dashboard {
+            steps,
+            actions_per_incident,
+            teams,
+            repeat,
+            database,
+        }) => {
+            let db = open(&database).await?;
+            let settings = taio_server::bench::BenchSettings { steps, actions_per_incident, teams, repeat };
+            let result = taio_server::bench::dashboard(&db, clock, &settings, say).await;
+            db.close().await;
+            result
+        }
         Command::Audit(AuditCommand::Verify { database }) => {
             let db = open(&database).await?;
             let report = db.verify_audit().await.map_err(|e| format!("cannot read the audit trail: {e}"))?;

@@ -186,3 +186,54 @@ async fn a_token_listed_by_the_cli_can_be_revoked_by_it_and_stops_working() {
     let verify = taio(&["audit", "verify", "--database-url", &url]);
     assert!(stdout(&verify).contains("audit trail intact"), "the revocation is audited: {}", stdout(&verify));
 }
+
+#[test]
+fn the_dashboard_benchmark_prints_a_line_per_size_and_refuses_real_data() {
+    let file = SqliteFile::new();
+    let url = file.url();
+    let args =
+        ["bench", "dashboard", "--steps", "40,80", "--repeat", "1", "--actions-per-incident", "2", "--teams", "2"];
+    let run = taio(&[&args[..], &["--database-url", &url]].concat());
+    assert!(run.status.success(), "{}", stderr(&run));
+    let out = stdout(&run);
+    let rows: Vec<&str> = out.lines().filter(|l| l.starts_with("40\t") || l.starts_with("80\t")).collect();
+    assert_eq!(rows.len(), 2, "one line per size: {out}");
+    assert!(rows[1].starts_with("80\t160\t"), "80 incidents with 160 actions: {}", rows[1]);
+
+    let real = SqliteFile::new();
+    let real_url = real.url();
+    assert!(
+        taio(&["team", "create", "--key", "SOC", "--name", "Security Operations", "--database-url", &real_url])
+            .status
+            .success()
+    );
+    let created =
+        taio(&["token", "create", "--team", "SOC", "--role", "lead", "--name", "Mina", "--database-url", &real_url]);
+    assert!(created.status.success());
+    let url = real_url.clone();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async move {
+        use std::sync::Arc;
+        let database = taio_persistence::Database::connect(&taio_persistence::DatabaseConfig::new(url)).await.unwrap();
+        let lead = database
+            .directory()
+            .authenticate(stdout(&created).lines().last().unwrap(), chrono::Utc::now())
+            .await
+            .unwrap()
+            .unwrap();
+        let service = database.incident_service(Arc::new(taio_core::SystemClock));
+        let request = taio_core::incident::NewIncidentRequest {
+            team_id: lead.memberships[0].team_id,
+            title: taio_core::Text::parse("title", "A real incident", 200).unwrap(),
+            description: None,
+            source: None,
+            reported_at: None,
+            detected_at: None,
+            tlp: None,
+        };
+        service.report(&lead, request).await.unwrap();
+    });
+    let refused = taio(&[&args[..], &["--database-url", &real_url]].concat());
+    assert_eq!(refused.status.code(), Some(1), "a database with real incidents is refused");
+    assert!(stderr(&refused).contains("real incidents"), "{}", stderr(&refused));
+}
