@@ -147,12 +147,11 @@ fn generate(spec: &BulkSpec, index: u64, codes: &[String], into: &mut Generated)
         updated_at: closed_at.unwrap_or(at),
     });
     let mut from: Option<WorkflowState> = None;
-    let mut version = 1;
     let mut moves: Vec<(WorkflowState, DateTime<Utc>)> = stamps.clone();
     if let Some(closed_at) = closed_at {
         moves.push((WorkflowState::Closed, closed_at));
     }
-    for (to, at) in moves {
+    for (version, (to, at)) in (1..).zip(moves) {
         into.transitions.push(transition::Model {
             id: uuid::Uuid::now_v7(),
             incident_id: id,
@@ -166,7 +165,6 @@ fn generate(spec: &BulkSpec, index: u64, codes: &[String], into: &mut Generated)
                 .then(|| if false_positive { Resolution::FalsePositive } else { Resolution::Resolved }.as_str().into()),
         });
         from = Some(to);
-        version += 1;
     }
     let end = closed_at.unwrap_or(spec.now);
     let span = u64::try_from((end - reported_at).num_minutes().max(1)).unwrap_or(1);

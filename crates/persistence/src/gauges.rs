@@ -3,15 +3,20 @@
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseConnectionType, Statement};
 use taio_core::RepoError;
+use taio_core::incident::Status;
 
 use crate::error::repo_err;
 
 /// Open incidents counted by team key, stage and severity, in one pass over the table.
-const OPEN_INCIDENTS: &str = "SELECT t.key, i.stage, i.severity, COUNT(*) \
-    FROM incidents i JOIN teams t ON t.id = i.team_id \
-    WHERE i.status = 'OPEN' \
-    GROUP BY t.key, i.stage, i.severity \
-    ORDER BY t.key, i.stage, i.severity";
+fn open_incidents_sql() -> String {
+    format!(
+        "SELECT t.key, i.stage, i.severity, COUNT(*) \
+         FROM incidents i JOIN teams t ON t.id = i.team_id \
+         WHERE i.status = '{open}' \
+         GROUP BY t.key, i.stage, i.severity",
+        open = Status::Open.as_str()
+    )
+}
 
 /// How many open incidents share a team, a stage and a severity.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,7 +67,7 @@ impl Gauges {
     /// `RepoError::Unavailable` when no connection could be had, `RepoError::Internal` for other
     /// storage failures.
     pub async fn open_incidents(&self) -> Result<Vec<OpenIncidentCount>, RepoError> {
-        let statement = Statement::from_string(self.conn.get_database_backend(), OPEN_INCIDENTS);
+        let statement = Statement::from_string(self.conn.get_database_backend(), open_incidents_sql());
         let rows = self.conn.query_all_raw(statement).await.map_err(repo_err)?;
         rows.iter()
             .map(|row| {

@@ -438,18 +438,16 @@ async fn execute(
     if let Err(refusal) = check_document(&document, DocumentLimits::of(&state.edge)) {
         return refusal.response(media);
     }
-    if via_get {
-        if kind.is_some_and(|kind| kind != OperationType::Query) {
-            let mut response = request_error(
-                media,
-                StatusCode::METHOD_NOT_ALLOWED,
-                "METHOD_NOT_ALLOWED",
-                "only queries may be sent with GET; use POST",
-            );
-            *response.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
-            response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
-            return response;
-        }
+    if via_get && kind.is_some_and(|kind| kind != OperationType::Query) {
+        let mut response = request_error(
+            media,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "METHOD_NOT_ALLOWED",
+            "only queries may be sent with GET; use POST",
+        );
+        *response.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+        response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return response;
     }
     let variables = match params.variables {
         None | Some(Value::Null) => Variables::default(),

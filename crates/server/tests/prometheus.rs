@@ -170,12 +170,13 @@ struct Exposition {
 }
 
 impl Exposition {
-    /// Parses the text format, checking that every sample follows the `# HELP` and `# TYPE` of
-    /// its family and that no family is declared twice.
+    /// Parses the text format, checking that the samples of each family come together right
+    /// after its `# HELP` and `# TYPE` lines and that no family is declared twice.
     fn parse(text: &str) -> Self {
         let mut samples = Vec::new();
         let mut types = BTreeMap::new();
         let mut helps = BTreeSet::new();
+        let mut current = String::new();
         for line in text.lines().filter(|l| !l.is_empty()) {
             if let Some(rest) = line.strip_prefix("# HELP ") {
                 let name = rest.split(' ').next().unwrap().to_owned();
@@ -186,12 +187,13 @@ impl Exposition {
                 let (name, kind) = rest.split_once(' ').unwrap();
                 assert!(helps.contains(name), "TYPE before HELP for {name}");
                 assert!(types.insert(name.to_owned(), kind.to_owned()).is_none(), "TYPE for {name} twice");
+                name.clone_into(&mut current);
                 continue;
             }
             assert!(!line.starts_with('#'), "unexpected comment {line}");
             let sample = parse_sample(line);
             let family = family_of(&sample.name, &types);
-            assert!(types.contains_key(&family), "{} has no TYPE line before it", sample.name);
+            assert_eq!(family, current, "{} is not in the group of its family's TYPE line", sample.name);
             samples.push(sample);
         }
         Self { samples, types }
@@ -215,10 +217,10 @@ impl Exposition {
 /// The family a sample belongs to: itself, or a histogram's name for its series.
 fn family_of(name: &str, types: &BTreeMap<String, String>) -> String {
     for suffix in ["_bucket", "_sum", "_count"] {
-        if let Some(base) = name.strip_suffix(suffix) {
-            if types.get(base).is_some_and(|kind| kind == "histogram") {
-                return base.to_owned();
-            }
+        if let Some(base) = name.strip_suffix(suffix)
+            && types.get(base).is_some_and(|kind| kind == "histogram")
+        {
+            return base.to_owned();
         }
     }
     name.to_owned()
