@@ -70,6 +70,14 @@ impl MigrationTrait for Migration {
                 .col(ActionServices::IncidentId)
                 .to_owned(),
             Index::create()
+                .name("ix_incidents_status_team_stage_severity")
+                .table(Incidents::Table)
+                .col(Incidents::Status)
+                .col(Incidents::TeamId)
+                .col(Incidents::Stage)
+                .col(Incidents::Severity)
+                .to_owned(),
+            Index::create()
                 .name("ix_incidents_team_closed")
                 .table(Incidents::Table)
                 .col(Incidents::TeamId)
@@ -83,6 +91,11 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager.drop_index(Index::drop().name("ix_incidents_team_closed").table(Incidents::Table).to_owned()).await?;
+        manager
+            .drop_index(
+                Index::drop().name("ix_incidents_status_team_stage_severity").table(Incidents::Table).to_owned(),
+            )
+            .await?;
         manager
             .drop_index(Index::drop().name("ix_action_services_incident").table(ActionServices::Table).to_owned())
             .await?;
@@ -103,6 +116,9 @@ enum Incidents {
     OnHoldReason,
     TeamId,
     ClosedAt,
+    Status,
+    Stage,
+    Severity,
 }
 
 #[derive(DeriveIden)]

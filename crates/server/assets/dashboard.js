@@ -19,6 +19,8 @@
   const PRIORITIES = ['P1', 'P2', 'P3', 'P4'];
   const SEVERITIES = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW'];
   const HEAT_LEVELS = 5;
+  // Problems that polling cannot cure: they wait for a new token.
+  const FATAL = ['signIn', 'rejected', 'noTeams'];
 
   const TEXT = {
     en: {
@@ -412,18 +414,19 @@
 
   // A number the tests and scrapers can read: `data-metric` names it, `data-value` holds it raw.
   function metric(tag, name, value, shown, props) {
-    return h(tag, { ...props, 'data-metric': name, 'data-value': value ?? '' }, shown ?? (value === null ? '—' : num(value)));
+    const text = shown ?? (value === null ? '—' : num(value));
+    return h(tag, { ...props, 'data-metric': name, 'data-value': value ?? '' }, text);
   }
 
   function hidden(text) {
-    return h('span', { class: 'hidden', text });
+    return h('span', { class: 'visually-hidden', text });
   }
 
   function table(caption, head, rows, props) {
     return h(
       'table',
       props,
-      h('caption', { class: 'hidden', text: caption }),
+      h('caption', { class: 'visually-hidden', text: caption }),
       [head].flat().length ? h('thead', null, head) : null,
       h('tbody', null, rows),
     );
@@ -433,10 +436,10 @@
     return count > 0 && max > 0 ? Math.min(HEAT_LEVELS, Math.ceil((HEAT_LEVELS * count) / max)) : 0;
   }
 
-  function bar(count, max) {
-    const fill = h('span', { class: 'bar-fill' });
+  function meter(count, max) {
+    const fill = h('span', { class: 'meter-fill' });
     fill.style.width = `${max > 0 ? Math.round((100 * count) / max) : 0}%`;
-    return h('span', { class: 'bar', 'aria-hidden': 'true' }, fill);
+    return h('span', { class: 'meter', 'aria-hidden': 'true' }, fill);
   }
 
   // ---- rendering --------------------------------------------------------------------------
@@ -486,7 +489,7 @@
     if (state.teams.some(({ team }) => team.id === current)) {
       ui.team.value = current;
     }
-    ui.team.disabled = state.teams.length < 2;
+    ui.team.disabled = state.teams.length === 0;
   }
 
   function render() {
@@ -515,79 +518,105 @@
     window.scrollTo(scrollX, scrollY);
   }
 
-  function kpi(label, value, note, extraClass) {
-    return h('div', { class: `kpi ${extraClass || ''}` }, h('span', { class: 'kpi-label', text: label }), value, note);
+  function kpi(label, value, note, alert) {
+    return h(
+      'div',
+      { class: alert ? 'kpi kpi-alert' : 'kpi' },
+      h('span', { class: 'kpi-label', text: label }),
+      value,
+      note ? h('span', { class: 'kpi-note', title: note, text: note }) : null,
+    );
+  }
+
+  function kpiMetric(name, value, shown) {
+    return metric('span', name, value, shown, { class: 'kpi-value' });
   }
 
   function renderKpis(dash) {
     const oldest = dash.oldestOpenIncident;
+    const oldestAge = oldest ? Math.round(ageSeconds(oldest.reportedAt)) : null;
     const closed = dash.flow.reduce((sum, week) => sum + week.closed, 0);
     const breached = dash.slaBreaches.reduce((sum, b) => sum + b.breached + b.runningBreached, 0);
     const running = dash.slaBreaches.reduce((sum, b) => sum + b.runningBreached, 0);
     const cov = dash.coverage;
+    const coverageNote = t('ofServices', { total: num(cov.catalogServices), ratio: pct(cov.ratio) });
     $('kpis').replaceChildren(
-      kpi(t('openIncidents'), metric('span', 'open-incidents', dash.openIncidents, null, { class: 'kpi-value' })),
+      kpi(t('openIncidents'), kpiMetric('open-incidents', dash.openIncidents)),
       kpi(
         t('oldestOpen'),
         oldest
-          ? metric('span', 'oldest-open-age', Math.round(ageSeconds(oldest.reportedAt)), duration(ageSeconds(oldest.reportedAt)), {
-              class: 'kpi-value',
-            })
+          ? kpiMetric('oldest-open-age', oldestAge, duration(oldestAge))
           : h('span', { class: 'kpi-value', text: t('none') }),
-        oldest ? h('span', { class: 'kpi-note', title: oldest.title }, h('span', { class: 'mono', text: oldest.key }), ` ${oldest.title}`) : null,
+        oldest ? `${oldest.key} ${oldest.title}` : null,
       ),
-      kpi(
-        t('reported'),
-        metric('span', 'reported', dash.quality.reported, null, { class: 'kpi-value' }),
-        h('span', { class: 'kpi-note', text: t('inPeriod') }),
-      ),
-      kpi(t('closed'), metric('span', 'closed', closed, null, { class: 'kpi-value' }), h('span', { class: 'kpi-note', text: t('inPeriod') })),
-      kpi(
-        t('servicesExercised'),
-        metric('span', 'coverage-exercised', cov.exercisedCount, null, { class: 'kpi-value' }),
-        h('span', { class: 'kpi-note' }, t('ofServices', { total: num(cov.catalogServices), ratio: pct(cov.ratio) })),
-      ),
+      kpi(t('reported'), kpiMetric('reported', dash.quality.reported), t('inPeriod')),
+      kpi(t('closed'), kpiMetric('closed', closed), t('inPeriod')),
+      kpi(t('servicesExercised'), kpiMetric('coverage-exercised', cov.exercisedCount), coverageNote),
       kpi(
         t('slaBreaches'),
-        metric('span', 'sla-breaches', breached, null, { class: 'kpi-value' }),
-        running > 0 ? h('span', { class: 'kpi-note', text: t('slaBreachesNote', { running: num(running) }) }) : null,
-        breached > 0 ? 'kpi-alert' : '',
+        kpiMetric('sla-breaches', breached),
+        running > 0 ? t('slaBreachesNote', { running: num(running) }) : null,
+        breached > 0,
       ),
     );
   }
 
   function severityBadge(severity) {
-    return h('span', { class: `badge sev sev-${severity || 'NONE'}` }, hidden(`${t('severity')}: `), severity ? t(severity) : t('unclassified'));
+    const label = severity ? t(severity) : t('unclassified');
+    return h('span', { class: `badge sev sev-${severity || 'NONE'}` }, hidden(`${t('severity')}: `), label);
   }
 
   function priorityBadge(priority) {
-    return h('span', { class: `badge prio prio-${priority || 'NONE'}` }, hidden(`${t('priority')}: `), priority || '—');
+    const label = priority || '—';
+    return h('span', { class: `badge prio prio-${priority || 'NONE'}` }, hidden(`${t('priority')}: `), label);
+  }
+
+  // The largest unit only: cards have room for "4 d", not "4 d 3 h".
+  function age(seconds) {
+    const u = t('units');
+    const s = Math.max(0, Math.floor(seconds));
+    for (const [size, unit] of [
+      [86400, u.d],
+      [3600, u.h],
+      [60, u.m],
+    ]) {
+      if (s >= size) {
+        return `${Math.floor(s / size)}${unit}`;
+      }
+    }
+    return `${s}${u.s}`;
   }
 
   function card(incident) {
-    const age = ageSeconds(incident.reportedAt);
     return h(
       'li',
       { class: `card prio-edge-${incident.priority || 'NONE'}` },
-      h(
-        'div',
-        { class: 'card-top' },
-        h('span', { class: 'card-key mono', text: incident.key }),
-        h('span', { class: 'card-age', title: incident.reportedAt }, hidden(`${t('age')}: `), duration(age)),
-      ),
+      h('span', { class: 'card-key mono', text: incident.key }),
       h('p', { class: 'card-title', title: incident.title, text: incident.title }),
       h(
         'div',
         { class: 'card-meta' },
         severityBadge(incident.severity),
-        priorityBadge(incident.priority),
-        incident.onHoldReason ? h('span', { class: 'badge hold', title: incident.onHoldReason, text: t('onHold') }) : null,
+        incident.priority ? priorityBadge(incident.priority) : null,
+        incident.onHoldReason
+          ? h('span', { class: 'badge hold', title: incident.onHoldReason, text: t('onHold') })
+          : null,
       ),
       h(
-        'p',
-        { class: `card-owner${incident.owner ? '' : ' muted'}` },
-        hidden(`${t('owner')}: `),
-        incident.owner ? incident.owner.name : t('unassigned'),
+        'div',
+        { class: 'card-foot' },
+        h(
+          'span',
+          { class: `card-owner${incident.owner ? '' : ' muted'}` },
+          hidden(`${t('owner')}: `),
+          incident.owner ? incident.owner.name : t('unassigned'),
+        ),
+        h(
+          'span',
+          { class: 'card-age', title: incident.reportedAt },
+          hidden(`${t('age')}: `),
+          age(ageSeconds(incident.reportedAt)),
+        ),
       ),
     );
   }
@@ -611,7 +640,10 @@
             'dl',
             { class: 'figures' },
             figure(t('owned'), metric('dd', 'stage-D2-owned', entry.owned)),
-            figure(t('unowned'), metric('dd', 'stage-D2-unowned', entry.unowned, null, { class: entry.unowned > 0 ? 'warn' : null })),
+            figure(
+              t('unowned'),
+              metric('dd', 'stage-D2-unowned', entry.unowned, null, { class: entry.unowned > 0 ? 'warn' : null }),
+            ),
             figure(t('onHold'), metric('dd', 'stage-D2-on-hold', entry.onHold)),
           ),
           h('p', { class: 'col-note', text: t('handlingNote') }),
@@ -639,17 +671,27 @@
         body = h(
           'div',
           { class: 'col-body' },
-          shown.length ? h('ol', { class: 'cards' }, shown.map(card)) : h('p', { class: 'col-empty', text: t('noCards') }),
+          shown.length
+            ? h('ol', { class: 'cards' }, shown.map(card))
+            : h('p', { class: 'col-empty', text: t('noCards') }),
           rest > 0 ? h('p', { class: 'col-more', text: t('more', { n: num(rest) }) }) : null,
         );
       }
       return h(
         'section',
-        { class: `col col-${stage}${MAIN_LINE.includes(stage) ? '' : ' col-overlay'}`, 'aria-labelledby': headingId },
+        {
+          class: `col col-${stage}${MAIN_LINE.includes(stage) ? '' : ' col-overlay'}`,
+          'aria-labelledby': headingId,
+        },
         h(
           'header',
           { class: 'col-head' },
-          h('h3', { id: headingId }, h('span', { class: 'col-code', text: stageCode(stage) }), h('span', { class: 'col-title', text: stageTitle(stage) })),
+          h(
+            'h3',
+            { id: headingId },
+            h('span', { class: 'col-code', text: stageCode(stage) }),
+            h('span', { class: 'col-title', text: stageTitle(stage) }),
+          ),
           metric('span', `stage-${stage}-count`, entry.count, null, { class: 'col-count', title: t('count') }),
         ),
         body,
@@ -669,7 +711,9 @@
   function statsCells(prefix, stats) {
     return [
       metric('td', `${prefix}-count`, stats.count, null, { class: 'num' }),
-      metric('td', `${prefix}-median`, stats.medianSeconds, duration(stats.medianSeconds), { class: 'num strong' }),
+      metric('td', `${prefix}-median`, stats.medianSeconds, duration(stats.medianSeconds), {
+        class: 'num strong',
+      }),
       metric('td', `${prefix}-p90`, stats.p90Seconds, duration(stats.p90Seconds), { class: 'num' }),
     ];
   }
@@ -684,7 +728,12 @@
         h('th', { scope: 'col', rowspan: 2, class: 'num', text: t('count') }),
         h('th', { scope: 'col', rowspan: 2, class: 'num', text: t('median') }),
         h('th', { scope: 'col', rowspan: 2, class: 'num', text: t('p90') }),
-        h('th', { scope: 'colgroup', colspan: PRIORITIES.length, class: 'group', text: t('medianByPriority') }),
+        h('th', {
+          scope: 'colgroup',
+          colspan: PRIORITIES.length,
+          class: 'group',
+          text: t('medianByPriority'),
+        }),
       ),
       h('tr', null, PRIORITIES.map((p) => h('th', { scope: 'col', class: 'num' }, priorityBadge(p)))),
     ];
@@ -699,7 +748,9 @@
         PRIORITIES.map((p) => {
           const stats = byPriority[p];
           const median = stats ? stats.medianSeconds : null;
-          return metric('td', `clock-${name}-${p}-median`, median, duration(median), { class: 'num muted-cell' });
+          return metric('td', `clock-${name}-${p}-median`, median, duration(median), {
+            class: 'num muted-cell',
+          });
         }),
       );
     });
@@ -720,7 +771,12 @@
       h(
         'tr',
         null,
-        h('th', { scope: 'row' }, h('span', { class: 'mono code', text: stageCode(stage) }), ` ${stageTitle(stage)}`),
+        h(
+          'th',
+          { scope: 'row' },
+          h('span', { class: 'mono code', text: stageCode(stage) }),
+          ` ${stageTitle(stage)}`,
+        ),
         statsCells(`stage-time-${stage}`, times[stage]),
       ),
     );
@@ -756,7 +812,9 @@
             },
             h('span', { class: 'sla-main', 'aria-hidden': 'true' }, `${num(b.breached)}/${num(b.measured)}`),
             hidden(t('slaCell', { breached: num(b.breached), measured: num(b.measured) })),
-            b.runningBreached > 0 ? h('span', { class: 'sla-running', text: t('running', { n: num(b.runningBreached) }) }) : null,
+            b.runningBreached > 0
+              ? h('span', { class: 'sla-running', text: t('running', { n: num(b.runningBreached) }) })
+              : null,
             h('span', { class: 'sla-target', text: t('target', { duration: duration(b.targetSeconds) }) }),
           );
         }),
@@ -769,14 +827,20 @@
     const max = Math.max(0, ...entries.map((e) => e.count));
     return table(
       caption,
-      h('tr', null, h('th', { scope: 'col', text: label }), h('th', { scope: 'col', class: 'num', text: t('count') }), h('td', { class: 'bar-col' })),
+      h(
+        'tr',
+        null,
+        h('th', { scope: 'col', text: label }),
+        h('th', { scope: 'col', class: 'num', text: t('count') }),
+        h('td', { class: 'meter-col' }),
+      ),
       entries.map((e) =>
         h(
           'tr',
           null,
           h('th', { scope: 'row' }, e.label),
           metric('td', e.metric, e.count, null, { class: 'num' }),
-          h('td', { class: 'bar-col' }, bar(e.count, max)),
+          h('td', { class: 'meter-col' }, meter(e.count, max)),
         ),
       ),
       { class: 'data compact' },
@@ -797,8 +861,8 @@
       metric: `backlog-priority-${p || 'NONE'}`,
     }));
     $('backlog').replaceChildren(
-      h('div', { class: 'table-wrap' }, countTable(`${t('backlog')}: ${t('severity')}`, t('severity'), severities)),
-      h('div', { class: 'table-wrap' }, countTable(`${t('backlog')}: ${t('priority')}`, t('priority'), priorities)),
+      h('div', { class: 'table-wrap' }, countTable(`${t('backlog')}, ${t('severity')}`, t('severity'), severities)),
+      h('div', { class: 'table-wrap' }, countTable(`${t('backlog')}, ${t('priority')}`, t('priority'), priorities)),
     );
   }
 
@@ -833,7 +897,7 @@
           'li',
           {
             class: `tile heat-${heatLevel(count, max)}${flags.map(([c]) => ` flag-${c}`).join('')}`,
-            title: [`${service.code} ${title(service)}`, declared ? t(declared) : null, ...flags.map(([, , label]) => label)]
+            title: [`${service.code} ${title(service)}`, declared && t(declared), ...flags.map((f) => f[2])]
               .filter(Boolean)
               .join(' · '),
           },
@@ -848,7 +912,9 @@
             'span',
             { class: 'tile-flags' },
             declared ? h('span', { class: `prov prov-${declared}`, text: t(declared) }) : null,
-            flags.map(([c, mark, label]) => h('span', { class: `flag flag-mark-${c}` }, h('span', { 'aria-hidden': 'true', text: mark }), hidden(label))),
+            flags.map(([c, mark, label]) =>
+              h('span', { class: `flag flag-mark-${c}` }, markOf(mark), hidden(label)),
+            ),
           ),
           hidden(t(count === 1 ? 'usesOne' : 'usesMany', { n: num(count) })),
         );
@@ -870,19 +936,32 @@
   }
 
   function coverageLegend(max) {
-    const scale = [h('span', { class: 'legend-label', text: `${t('uses')}:` }), h('span', { class: 'swatch heat-0', text: '0' })];
+    const scale = [
+      h('span', { class: 'legend-label', text: `${t('uses')}:` }),
+      h('span', { class: 'swatch heat-0', text: '0' }),
+    ];
     for (let level = 1; level <= HEAT_LEVELS; level += 1) {
       const low = Math.floor((max * (level - 1)) / HEAT_LEVELS) + 1;
       const high = Math.floor((max * level) / HEAT_LEVELS);
       if (low <= high) {
-        scale.push(h('span', { class: `swatch heat-${level}`, text: low === high ? num(low) : `${num(low)}–${num(high)}` }));
+        const range = low === high ? num(low) : `${num(low)}–${num(high)}`;
+        scale.push(h('span', { class: `swatch heat-${level}`, text: range }));
       }
     }
     return [
       h('span', { class: 'legend-scale' }, scale),
-      h('span', { class: 'legend-flag' }, h('span', { class: 'flag flag-mark-dne', 'aria-hidden': 'true', text: '○' }), t('declaredNotExercised')),
-      h('span', { class: 'legend-flag' }, h('span', { class: 'flag flag-mark-end', 'aria-hidden': 'true', text: '!' }), t('exercisedNotDeclared')),
+      legendFlag('dne', '○', t('declaredNotExercised')),
+      legendFlag('end', '!', t('exercisedNotDeclared')),
     ];
+  }
+
+  function markOf(mark) {
+    return h('span', { 'aria-hidden': 'true', text: mark });
+  }
+
+  function legendFlag(kind, mark, label) {
+    const flag = h('span', { class: `flag flag-mark-${kind}`, 'aria-hidden': 'true', text: mark });
+    return h('span', { class: 'legend-flag' }, flag, label);
   }
 
   function monthsBetween(fromIso, toIso) {
@@ -904,7 +983,8 @@
 
   function monthLabel(month) {
     const [year, m] = month.split('-').map(Number);
-    return new Intl.DateTimeFormat(state.lang, { month: 'short', timeZone: 'UTC' }).format(new Date(Date.UTC(year, m - 1, 1)));
+    const format = new Intl.DateTimeFormat(state.lang, { month: 'short', timeZone: 'UTC' });
+    return format.format(new Date(Date.UTC(year, m - 1, 1)));
   }
 
   function renderMonths(dash) {
@@ -921,19 +1001,30 @@
       'tr',
       null,
       h('th', { scope: 'col', text: t('category') }),
-      months.map((m) => h('th', { scope: 'col', class: 'num', title: m }, monthLabel(m), h('span', { class: 'month-year', text: m.slice(0, 4) }))),
+      months.map((m) =>
+        h(
+          'th',
+          { scope: 'col', class: 'num', title: m },
+          monthLabel(m),
+          h('span', { class: 'month-year', text: m.slice(0, 4) }),
+        ),
+      ),
     );
     const rows = (state.catalog ? state.catalog.categories : []).map((category) =>
       h(
         'tr',
         null,
-        h('th', { scope: 'row', title: title(category) }, h('span', { class: 'mono code', text: category.code }), h('span', { class: 'cat-name', text: title(category) })),
+        h(
+          'th',
+          { scope: 'row', title: title(category) },
+          h('span', { class: 'mono code', text: category.code }),
+          h('span', { class: 'cat-name', text: title(category) }),
+        ),
         months.map((m) => {
           const count = counts.get(`${category.code}/${m}`) || 0;
-          return metric('td', `month-${category.code}-${m}`, count, count ? num(count) : '·', {
-            class: `num heat heat-${heatLevel(count, max)}`,
-            'aria-label': num(count),
-          });
+          const shown = count ? num(count) : [h('span', { 'aria-hidden': 'true', text: '·' }), hidden('0')];
+          const level = heatLevel(count, max);
+          return metric('td', `month-${category.code}-${m}`, count, shown, { class: `num heat heat-${level}` });
         }),
       ),
     );
@@ -943,7 +1034,13 @@
   function renderQuality(dash) {
     const q = dash.quality;
     const row = (label, name, value, extra) =>
-      h('tr', null, h('th', { scope: 'row', text: label }), metric('td', name, value, null, { class: 'num strong' }), h('td', { class: 'num muted', text: extra || '' }));
+      h(
+        'tr',
+        null,
+        h('th', { scope: 'row', text: label }),
+        metric('td', name, value, null, { class: 'num strong' }),
+        h('td', { class: 'num muted', text: extra || '' }),
+      );
     $('quality').replaceChildren(
       table(t('quality'), [], [
         row(t('qualityReported'), 'quality-reported', q.reported),
@@ -953,6 +1050,10 @@
         row(t('failedContainments'), 'quality-failed-containments', q.failedContainments),
       ], { class: 'data compact' }),
     );
+  }
+
+  function effort(minutes) {
+    return minutes ? duration(minutes * 60) : '—';
   }
 
   function renderWorkload(dash) {
@@ -975,7 +1076,9 @@
             h('th', { scope: 'row', text: w.person.name }),
             metric('td', `workload-${w.person.id}-open`, w.openOwned, null, { class: 'num' }),
             metric('td', `workload-${w.person.id}-actions`, w.actions, null, { class: 'num' }),
-            metric('td', `workload-${w.person.id}-effort`, w.effortMinutes, duration(w.effortMinutes * 60), { class: 'num' }),
+            metric('td', `workload-${w.person.id}-effort`, w.effortMinutes, effort(w.effortMinutes), {
+              class: 'num',
+            }),
           ),
         )
       : [h('tr', null, h('td', { colspan: 4, class: 'muted', text: t('noWorkload') }))];
@@ -1037,8 +1140,10 @@
     if (seq !== state.seq) {
       return;
     }
-    state.problem = error instanceof Problem ? error : new Problem('failed', { message: String(error && error.message) });
-    if (state.problem.key === 'signIn' || state.problem.key === 'rejected' || state.problem.key === 'noTeams') {
+    state.problem =
+      error instanceof Problem ? error : new Problem('failed', { message: String(error && error.message) });
+    // Without a usable token or team, stale figures would mislead; a failed refresh keeps them.
+    if (FATAL.includes(state.problem.key)) {
       state.data = null;
       state.loadedAt = null;
     }
@@ -1095,7 +1200,7 @@
     } catch (error) {
       fail(error, seq);
     }
-    if (seq === state.seq) {
+    if (seq === state.seq && !(state.problem && FATAL.includes(state.problem.key))) {
       state.timer = setTimeout(poll, POLL_MS);
     }
   }
