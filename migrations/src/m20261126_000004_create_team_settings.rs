@@ -63,6 +63,11 @@ impl MigrationTrait for Migration {
             .await?;
         for index in [
             Index::create().name("ix_actions_performed").table(Actions::Table).col(Actions::PerformedAt).to_owned(),
+            Index::create()
+                .name("ix_incident_transitions_at")
+                .table(IncidentTransitions::Table)
+                .col(IncidentTransitions::At)
+                .to_owned(),
             Index::create().name("ix_actions_supersedes").table(Actions::Table).col(Actions::Supersedes).to_owned(),
             Index::create()
                 .name("ix_action_services_incident")
@@ -100,6 +105,9 @@ impl MigrationTrait for Migration {
             .drop_index(Index::drop().name("ix_action_services_incident").table(ActionServices::Table).to_owned())
             .await?;
         manager.drop_index(Index::drop().name("ix_actions_supersedes").table(Actions::Table).to_owned()).await?;
+        manager
+            .drop_index(Index::drop().name("ix_incident_transitions_at").table(IncidentTransitions::Table).to_owned())
+            .await?;
         manager.drop_index(Index::drop().name("ix_actions_performed").table(Actions::Table).to_owned()).await?;
         manager.drop_table(Table::drop().table(ServicePortfolio::Table).to_owned()).await?;
         manager.drop_table(Table::drop().table(SlaTargets::Table).to_owned()).await?;
@@ -119,6 +127,12 @@ enum Incidents {
     Status,
     Stage,
     Severity,
+}
+
+#[derive(DeriveIden)]
+enum IncidentTransitions {
+    Table,
+    At,
 }
 
 #[derive(DeriveIden)]

@@ -36,7 +36,7 @@ impl SqlMetrics {
 }
 
 /// Ids of the team's incidents that a dashboard of `period` needs: open, reported or closed in
-/// the period, or worked on in it.
+/// the period, or worked on or moved in it.
 fn relevant_incidents(team: TeamId, period: Period) -> SelectStatement {
     use incident::Column as C;
     let worked = Query::select()
@@ -44,6 +44,12 @@ fn relevant_incidents(team: TeamId, period: Period) -> SelectStatement {
         .from(action::Entity)
         .and_where(action::Column::PerformedAt.gte(period.from))
         .and_where(action::Column::PerformedAt.lt(period.to))
+        .to_owned();
+    let moved = Query::select()
+        .column(transition::Column::IncidentId)
+        .from(transition::Entity)
+        .and_where(transition::Column::At.gte(period.from))
+        .and_where(transition::Column::At.lt(period.to))
         .to_owned();
     Query::select()
         .column(C::Id)
@@ -54,7 +60,8 @@ fn relevant_incidents(team: TeamId, period: Period) -> SelectStatement {
                 .add(C::Status.eq(Status::Open.as_str()))
                 .add(Condition::all().add(C::ReportedAt.gte(period.from)).add(C::ReportedAt.lt(period.to)))
                 .add(Condition::all().add(C::ClosedAt.gte(period.from)).add(C::ClosedAt.lt(period.to)))
-                .add(C::Id.in_subquery(worked)),
+                .add(C::Id.in_subquery(worked))
+                .add(C::Id.in_subquery(moved)),
         )
         .to_owned()
 }
@@ -69,8 +76,20 @@ impl MetricsRepository for SqlMetrics {
             .map_err(repo_err)?;
         let incidents = SqlIncidents::new(self.conn.clone()).hydrate(rows).await?;
 
+        // Time in stage needs the history of incidents reported in the period; failed containments
+        // need the moves made in it.
+        let reported_in_period = Query::select()
+            .column(incident::Column::Id)
+            .from(incident::Entity)
+            .and_where(incident::Column::TeamId.eq(team.as_uuid()))
+            .and_where(incident::Column::ReportedAt.gte(period.from))
+            .and_where(incident::Column::ReportedAt.lt(period.to))
+            .to_owned();
         let transitions = transition::Entity::find()
             .filter(transition::Column::IncidentId.in_subquery(relevant_incidents(team, period)))
+            .filter(Condition::any().add(transition::Column::IncidentId.in_subquery(reported_in_period)).add(
+                Condition::all().add(transition::Column::At.gte(period.from)).add(transition::Column::At.lt(period.to)),
+            ))
             .order_by_asc(transition::Column::IncidentId)
             .order_by_asc(transition::Column::IncidentVersion)
             .all(&self.conn)
@@ -92,8 +111,28 @@ impl MetricsRepository for SqlMetrics {
             .from(action::Entity)
             .and_where(action::Column::Supersedes.is_not_null())
             .to_owned();
+        // Coverage and workload count actions performed in the period; the D-6 backlog counts
+        // notifications still planned.
+        let counted = Condition::any()
+            .add(
+                Condition::all()
+                    .add(action::Column::PerformedAt.gte(period.from))
+                    .add(action::Column::PerformedAt.lt(period.to)),
+            )
+            .add(
+                Condition::all()
+                    .add(action::Column::Stage.eq(Stage::D6.as_str()))
+                    .add(action::Column::Outcome.eq(Outcome::Planned.as_str())),
+            );
+        let counted_ids = Query::select()
+            .column(action::Column::Id)
+            .from(action::Entity)
+            .and_where(action::Column::IncidentId.in_subquery(relevant_incidents(team, period)))
+            .cond_where(counted.clone())
+            .to_owned();
         let action_rows = action::Entity::find()
             .filter(action::Column::IncidentId.in_subquery(relevant_incidents(team, period)))
+            .filter(counted)
             .filter(action::Column::Id.not_in_subquery(superseded))
             .all(&self.conn)
             .await
@@ -101,6 +140,7 @@ impl MetricsRepository for SqlMetrics {
         let mut services: HashMap<uuid::Uuid, Vec<ServiceCode>> = HashMap::new();
         let service_rows = action_service::Entity::find()
             .filter(action_service::Column::IncidentId.in_subquery(relevant_incidents(team, period)))
+            .filter(action_service::Column::ActionId.in_subquery(counted_ids))
             .order_by_asc(action_service::Column::ActionId)
             .order_by_asc(action_service::Column::Position)
             .all(&self.conn)

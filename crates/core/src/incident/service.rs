@@ -575,10 +575,12 @@ impl IncidentService {
         self.store(viewer, &current, next, None, operation).await
     }
 
-    /// Puts an open incident on hold with a reason, or resumes it (`None`). Responders may.
+    /// Puts an open, acknowledged incident on hold with a reason (D-2 handling waits), or resumes
+    /// it (`None`). Responders may.
     ///
     /// # Errors
-    /// `InvalidTransition` for a closed incident; `Conflict` for a stale version; `NotFound` /
+    /// `InvalidTransition` for a closed incident; `Invalid` for one not acknowledged yet; `Conflict`
+    /// for a stale version; `NotFound` /
     /// `Forbidden` as for other changes.
     pub async fn set_hold(
         &self,
@@ -595,6 +597,9 @@ impl IncidentService {
                 allowed: super::machine::allowed_targets(&current),
                 message: "a closed incident cannot be put on hold".into(),
             });
+        }
+        if reason.is_some() && current.milestones.acknowledged_at.is_none() {
+            return Err(FieldError::new("incidentId", "acknowledge the incident before putting it on hold").into());
         }
         let mut next = self.next_version(&current);
         let operation = if reason.is_some() { "holdIncident" } else { "resumeIncident" };
