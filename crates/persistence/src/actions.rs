@@ -60,7 +60,7 @@ impl ActionRepository for SqlActions {
             .value(C::Version, Expr::col(C::Version).add(1))
             .value(C::UpdatedAt, effects.at)
             .and_where(C::Id.eq(a.incident_id.as_uuid()))
-            .returning_col(C::Version);
+            .returning(Query::returning().columns([C::Version, C::TeamId]));
         if let Some(notified_at) = effects.notified_at {
             bump.value(
                 C::FirstNotifiedAt,
@@ -76,17 +76,12 @@ impl ActionRepository for SqlActions {
         if let Some(report_at) = effects.report_recorded_at {
             bump.value(C::ReportRecordedAt, report_at);
         }
-        let version: i64 = txn
-            .query_one(&bump)
-            .await
-            .map_err(repo_err)?
-            .ok_or(RepoError::NotFound)?
-            .try_get_by_index(0)
-            .map_err(repo_err)?;
-        action::Entity::insert(action_to_row(a)?.into_active_model())
-            .exec_without_returning(&txn)
-            .await
-            .map_err(repo_err)?;
+        let bumped = txn.query_one(&bump).await.map_err(repo_err)?.ok_or(RepoError::NotFound)?;
+        let version: i64 = bumped.try_get("", "version").map_err(repo_err)?;
+        let team: uuid::Uuid = bumped.try_get("", "team_id").map_err(repo_err)?;
+        let mut row = action_to_row(a)?;
+        row.team_id = Some(team);
+        action::Entity::insert(row.into_active_model()).exec_without_returning(&txn).await.map_err(repo_err)?;
         let services = a.services.iter().enumerate().map(|(position, code)| {
             action_service::Model {
                 action_id: a.id.as_uuid(),

@@ -163,6 +163,7 @@ fn generate(spec: &BulkSpec, index: u64, codes: &[String], into: &mut Generated)
             reason: None,
             resolution: (to == WorkflowState::Closed)
                 .then(|| if false_positive { Resolution::FalsePositive } else { Resolution::Resolved }.as_str().into()),
+            team_id: Some(team.as_uuid()),
         });
         from = Some(to);
     }
@@ -190,6 +191,7 @@ fn generate(spec: &BulkSpec, index: u64, codes: &[String], into: &mut Generated)
             recipient: (stage == Stage::D6).then(|| "CISO".into()),
             evidence: "[]".into(),
             supersedes: None,
+            team_id: Some(team.as_uuid()),
         });
         let first = rng.pick(codes).clone();
         let second = rng.pick(codes).clone();

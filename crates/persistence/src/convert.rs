@@ -127,7 +127,7 @@ pub(crate) fn transition_from_row(row: transition::Model) -> Result<Transition, 
     })
 }
 
-pub(crate) fn transition_to_row(t: &Transition, incident_version: i64) -> transition::Model {
+pub(crate) fn transition_to_row(t: &Transition, incident_version: i64, team: TeamId) -> transition::Model {
     transition::Model {
         id: t.id.as_uuid(),
         incident_id: t.incident_id.as_uuid(),
@@ -138,6 +138,7 @@ pub(crate) fn transition_to_row(t: &Transition, incident_version: i64) -> transi
         by_person: t.by.as_uuid(),
         reason: t.reason.as_ref().map(|r| r.as_str().to_owned()),
         resolution: t.resolution.map(|r| r.as_str().to_owned()),
+        team_id: Some(team.as_uuid()),
     }
 }
 
@@ -241,6 +242,7 @@ pub(crate) fn action_to_row(a: &Action) -> Result<action::Model, RepoError> {
         recipient: a.notification.as_ref().map(|n| n.recipient.as_str().to_owned()),
         evidence: evidence_to_json(&a.evidence)?,
         supersedes: a.supersedes.map(|s| s.as_uuid()),
+        team_id: None,
     })
 }
 

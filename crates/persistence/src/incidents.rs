@@ -110,7 +110,7 @@ impl IncidentRepository for SqlIncidents {
             .exec_without_returning(&txn)
             .await
             .map_err(repo_err)?;
-        transition::Entity::insert(transition_to_row(&report, created.version).into_active_model())
+        transition::Entity::insert(transition_to_row(&report, created.version, created.team_id).into_active_model())
             .exec_without_returning(&txn)
             .await
             .map_err(repo_err)?;
@@ -250,7 +250,7 @@ impl IncidentRepository for SqlIncidents {
             return Err(RepoError::Conflict);
         }
         if let Some(transition) = transition {
-            transition::Entity::insert(transition_to_row(transition, next.version).into_active_model())
+            transition::Entity::insert(transition_to_row(transition, next.version, next.team_id).into_active_model())
                 .exec_without_returning(&txn)
                 .await
                 .map_err(repo_err)?;

@@ -42,12 +42,14 @@ fn relevant_incidents(team: TeamId, period: Period) -> SelectStatement {
     let worked = Query::select()
         .column(action::Column::IncidentId)
         .from(action::Entity)
+        .and_where(action::Column::TeamId.eq(team.as_uuid()))
         .and_where(action::Column::PerformedAt.gte(period.from))
         .and_where(action::Column::PerformedAt.lt(period.to))
         .to_owned();
     let moved = Query::select()
         .column(transition::Column::IncidentId)
         .from(transition::Entity)
+        .and_where(transition::Column::TeamId.eq(team.as_uuid()))
         .and_where(transition::Column::At.gte(period.from))
         .and_where(transition::Column::At.lt(period.to))
         .to_owned();

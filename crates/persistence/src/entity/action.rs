@@ -24,6 +24,7 @@ pub struct Model {
     pub recipient: Option<String>,
     pub evidence: String,
     pub supersedes: Option<Uuid>,
+    pub team_id: Option<Uuid>,
 }
 
 /// No relations are declared: queries join explicitly.

@@ -16,6 +16,7 @@ pub struct Model {
     pub by_person: Uuid,
     pub reason: Option<String>,
     pub resolution: Option<String>,
+    pub team_id: Option<Uuid>,
 }
 
 /// No relations are declared: queries join explicitly.
