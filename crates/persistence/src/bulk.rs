@@ -4,7 +4,7 @@
 //! database that holds real incidents.
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{DatabaseConnection, EntityTrait, IntoActiveModel, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, TransactionTrait};
 use taio_core::RepoError;
 use taio_core::catalog::Catalog;
 use taio_core::id::{PersonId, TeamId};
@@ -264,5 +264,7 @@ pub async fn bulk_load(
         done += batch;
         progress(done);
     }
+    // Fresh statistics (both databases know ANALYZE), so that plans fit the tables as they are.
+    conn.execute_unprepared("ANALYZE").await.map_err(repo_err)?;
     Ok(())
 }

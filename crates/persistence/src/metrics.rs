@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{OnConflict, Query, SelectStatement};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query, SelectStatement};
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder};
 use taio_core::catalog::ServiceCode;
 use taio_core::id::{IncidentId, PersonId, TeamId};
@@ -108,11 +108,6 @@ impl MetricsRepository for SqlMetrics {
             })
             .collect::<Result<Vec<_>, RepoError>>()?;
 
-        let superseded = Query::select()
-            .column(action::Column::Supersedes)
-            .from(action::Entity)
-            .and_where(action::Column::Supersedes.is_not_null())
-            .to_owned();
         // Coverage and workload count actions performed in the period; the D-6 backlog counts
         // notifications still planned.
         let counted = Condition::any()
@@ -132,10 +127,18 @@ impl MetricsRepository for SqlMetrics {
             .and_where(action::Column::IncidentId.in_subquery(relevant_incidents(team, period)))
             .cond_where(counted.clone())
             .to_owned();
+        // A correlated NOT EXISTS rather than NOT IN, whose null semantics keep PostgreSQL from an
+        // anti-join over the `supersedes` index.
+        let correction = Alias::new("correction");
+        let superseded = Query::select()
+            .expr(Expr::val(1))
+            .from_as(action::Entity, correction.clone())
+            .and_where(Expr::col((correction, action::Column::Supersedes)).equals((action::Entity, action::Column::Id)))
+            .to_owned();
         let action_rows = action::Entity::find()
             .filter(action::Column::IncidentId.in_subquery(relevant_incidents(team, period)))
             .filter(counted)
-            .filter(action::Column::Id.not_in_subquery(superseded))
+            .filter(Condition::all().add(Expr::exists(superseded)).not())
             .all(&self.conn)
             .await
             .map_err(repo_err)?;
