@@ -57,6 +57,21 @@ pub(crate) struct Entry<'a> {
     pub at: DateTime<Utc>,
 }
 
+impl<'a> Entry<'a> {
+    /// A record of a change with no "before" state: a creation, or a setting replaced.
+    pub(crate) fn record(
+        chain: String,
+        operation: &'a str,
+        object_type: &'static str,
+        object_id: String,
+        after: Option<String>,
+        actor: Option<&'a Actor>,
+        at: DateTime<Utc>,
+    ) -> Self {
+        Self { chain, operation, object_type, object_id, before: None, after, actor, at }
+    }
+}
+
 /// The hash of a record: SHA-256 of its fields as a JSON array, so that no two different records
 /// serialise alike.
 fn record_hash(r: &audit_record::Model) -> String {

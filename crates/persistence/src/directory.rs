@@ -51,18 +51,6 @@ fn token_from_row(row: api_token::Model) -> TokenInfo {
     }
 }
 
-fn entry<'a>(
-    chain: String,
-    operation: &'a str,
-    object_type: &'static str,
-    object_id: String,
-    after: Option<String>,
-    actor: Option<&'a Actor>,
-    at: DateTime<Utc>,
-) -> Entry<'a> {
-    Entry { chain, operation, object_type, object_id, before: None, after, actor, at }
-}
-
 impl Directory {
     /// A directory over `conn`.
     #[must_use]
@@ -131,8 +119,11 @@ impl Directory {
             return Err(RepoError::NotFound);
         }
         let operation = if admin { "grantAdmin" } else { "revokeAdmin" };
-        audit::append(&txn, entry(INSTANCE_CHAIN.into(), operation, "person", person.to_string(), None, actor, now))
-            .await?;
+        audit::append(
+            &txn,
+            Entry::record(INSTANCE_CHAIN.into(), operation, "person", person.to_string(), None, actor, now),
+        )
+        .await?;
         txn.commit().await.map_err(repo_err)
     }
 
@@ -205,8 +196,11 @@ impl DirectoryRepository for Directory {
         let txn = begin_write(&self.conn).await.map_err(repo_err)?;
         team::Entity::insert(row.clone().into_active_model()).exec_without_returning(&txn).await.map_err(repo_err)?;
         let after = Some(digest_of(&row));
-        audit::append(&txn, entry(INSTANCE_CHAIN.into(), "createTeam", "team", row.id.to_string(), after, actor, at))
-            .await?;
+        audit::append(
+            &txn,
+            Entry::record(INSTANCE_CHAIN.into(), "createTeam", "team", row.id.to_string(), after, actor, at),
+        )
+        .await?;
         txn.commit().await.map_err(repo_err)?;
         Ok(team_from_row(row))
     }
@@ -230,7 +224,7 @@ impl DirectoryRepository for Directory {
         let after = Some(digest_of(&row));
         audit::append(
             &txn,
-            entry(INSTANCE_CHAIN.into(), "createPerson", "person", row.id.to_string(), after, actor, at),
+            Entry::record(INSTANCE_CHAIN.into(), "createPerson", "person", row.id.to_string(), after, actor, at),
         )
         .await?;
         txn.commit().await.map_err(repo_err)?;
@@ -264,7 +258,7 @@ impl DirectoryRepository for Directory {
             .map_err(repo_err)?;
         audit::append(
             &txn,
-            entry(team_chain(team), "setTeamMember", "membership", person.to_string(), after, actor, at),
+            Entry::record(team_chain(team), "setTeamMember", "membership", person.to_string(), after, actor, at),
         )
         .await?;
         txn.commit().await.map_err(repo_err)
@@ -285,7 +279,7 @@ impl DirectoryRepository for Directory {
         }
         audit::append(
             &txn,
-            entry(team_chain(team), "removeTeamMember", "membership", person.to_string(), None, actor, at),
+            Entry::record(team_chain(team), "removeTeamMember", "membership", person.to_string(), None, actor, at),
         )
         .await?;
         txn.commit().await.map_err(repo_err)
@@ -353,7 +347,7 @@ impl DirectoryRepository for Directory {
         let after = Some(digest_of(&row));
         audit::append(
             &txn,
-            entry(INSTANCE_CHAIN.into(), "createApiToken", "token", row.id.to_string(), after, actor, at),
+            Entry::record(INSTANCE_CHAIN.into(), "createApiToken", "token", row.id.to_string(), after, actor, at),
         )
         .await?;
         txn.commit().await.map_err(repo_err)?;
@@ -397,7 +391,7 @@ impl DirectoryRepository for Directory {
         if result.rows_affected == 1 {
             audit::append(
                 &txn,
-                entry(INSTANCE_CHAIN.into(), "revokeApiToken", "token", id.to_string(), None, actor, at),
+                Entry::record(INSTANCE_CHAIN.into(), "revokeApiToken", "token", id.to_string(), None, actor, at),
             )
             .await?;
         }

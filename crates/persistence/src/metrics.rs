@@ -220,16 +220,15 @@ impl MetricsRepository for SqlMetrics {
                 .await
                 .map_err(repo_err)?;
         }
-        let entry = Entry {
-            chain: team_chain(team),
-            operation: "setSlaPolicy",
-            object_type: "sla_policy",
-            object_id: team.to_string(),
-            before: None,
-            after: Some(digest_of(&targets)),
-            actor: Some(actor),
+        let entry = Entry::record(
+            team_chain(team),
+            "setSlaPolicy",
+            "sla_policy",
+            team.to_string(),
+            Some(digest_of(&targets)),
+            Some(actor),
             at,
-        };
+        );
         audit::append(&txn, entry).await?;
         txn.commit().await.map_err(repo_err)
     }
@@ -278,16 +277,15 @@ impl MetricsRepository for SqlMetrics {
                 .await
                 .map_err(repo_err)?;
         }
-        let entry = Entry {
-            chain: team_chain(team),
-            operation: "setServicePortfolio",
-            object_type: "service_portfolio",
-            object_id: team.to_string(),
-            before: None,
-            after: Some(digest_of(&entries)),
-            actor: Some(actor),
+        let entry = Entry::record(
+            team_chain(team),
+            "setServicePortfolio",
+            "service_portfolio",
+            team.to_string(),
+            Some(digest_of(&entries)),
+            Some(actor),
             at,
-        };
+        );
         audit::append(&txn, entry).await?;
         txn.commit().await.map_err(repo_err)
     }
