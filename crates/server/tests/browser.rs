@@ -6,8 +6,7 @@
 //! Without them the test is skipped with a notice, unless `CI` or `TAIO_REQUIRE_BROWSER` is set.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{Read as _, Write as _};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -16,6 +15,11 @@ use base64::Engine as _;
 use reqwest::Method;
 use serde_json::{Value, json};
 use tokio::process::{Child, Command};
+
+#[path = "support/webdriver.rs"]
+mod webdriver;
+
+use webdriver::{delete_session, executable, poll, webdriver};
 
 const TAIO: &str = env!("CARGO_BIN_EXE_taio");
 const TEAM_KEY: &str = "GIQL-E2E";
@@ -176,20 +180,6 @@ async fn wait_until_healthy(http: &reqwest::Client, origin: &str, server: &mut C
     }
 }
 
-/// Calls `check` until it returns true or `timeout` passes; returns its last answer.
-async fn poll(timeout: Duration, mut check: impl AsyncFnMut() -> bool) -> bool {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if check().await {
-            return true;
-        }
-        if Instant::now() >= deadline {
-            return false;
-        }
-        tokio::time::sleep(POLL).await;
-    }
-}
-
 /// Binds port 0 to let the OS choose a free port, then releases it for the real listener.
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").expect("bind a free port").local_addr().expect("local address").port()
@@ -260,16 +250,6 @@ impl Browser {
             tokio::time::sleep(POLL).await;
         }
     }
-}
-
-/// `/usr/bin/<name>`, else the first `<name>` on `PATH`.
-fn executable(name: &str) -> Option<PathBuf> {
-    let usr_bin = Path::new("/usr/bin").join(name);
-    if usr_bin.is_file() {
-        return Some(usr_bin);
-    }
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path).map(|dir| dir.join(name)).find(|candidate| candidate.is_file())
 }
 
 /// A WebDriver session, deleted on drop so that Chromium quits even when an assertion fails.
@@ -356,49 +336,5 @@ impl Drop for Session {
     fn drop(&mut self) {
         // Blocking on purpose: drop cannot await, and it also runs when an assertion fails.
         let _ = delete_session(self.driver_port, &self.id);
-    }
-}
-
-/// `DELETE /session/{id}` over a plain socket.
-fn delete_session(driver_port: u16, id: &str) -> std::io::Result<()> {
-    let mut stream = TcpStream::connect(("127.0.0.1", driver_port))?;
-    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
-    write!(
-        stream,
-        "DELETE /session/{id} HTTP/1.1\r\nHost: 127.0.0.1:{driver_port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-    )?;
-    // chromedriver answers once Chromium has quit, but may keep the connection open: stop
-    // reading at the end of the response headers.
-    let mut response = Vec::new();
-    let mut chunk = [0; 1024];
-    while !response.windows(4).any(|window| window == b"\r\n\r\n") {
-        let read = stream.read(&mut chunk)?;
-        if read == 0 {
-            break;
-        }
-        response.extend_from_slice(&chunk[..read]);
-    }
-    Ok(())
-}
-
-/// One WebDriver request; returns the response's `value`, or the WebDriver error as text.
-async fn webdriver(http: &reqwest::Client, method: Method, url: &str, body: Option<Value>) -> Result<Value, String> {
-    let mut request = http.request(method.clone(), url);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.map_err(|error| format!("{method} {url}: {error}"))?;
-    let status = response.status();
-    let mut payload: Value =
-        response.json().await.map_err(|error| format!("{method} {url}: {status} with an unreadable body: {error}"))?;
-    let value = payload.get_mut("value").map(Value::take).unwrap_or_default();
-    if status.is_success() {
-        Ok(value)
-    } else {
-        Err(format!(
-            "{method} {url}: {status} {}: {}",
-            value["error"].as_str().unwrap_or_default(),
-            value["message"].as_str().unwrap_or_default(),
-        ))
     }
 }
