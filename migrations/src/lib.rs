@@ -7,6 +7,7 @@ mod m20261126_000001_create_core_tables;
 mod m20261126_000002_seed_catalog_isog_j_2025;
 mod m20261126_000003_create_audit_and_access;
 mod m20261126_000004_create_team_settings;
+mod m20261126_000005_create_dashboard_rollups;
 
 /// Runs Taiō's migrations in order.
 #[derive(Debug)]
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000002_seed_catalog_isog_j_2025::Migration),
             Box::new(m20261126_000003_create_audit_and_access::Migration),
             Box::new(m20261126_000004_create_team_settings::Migration),
+            Box::new(m20261126_000005_create_dashboard_rollups::Migration),
         ]
     }
 }

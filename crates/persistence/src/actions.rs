@@ -1,12 +1,13 @@
 //! Action storage: append-only rows with their catalog services, written with the incident's
-//! version bump in one transaction.
+//! version bump and the dashboard rollups in one transaction.
 
 use std::collections::HashMap;
 
 use async_trait::async_trait;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, PaginatorTrait,
+    QueryFilter, QueryOrder,
 };
 use taio_core::id::{ActionId, IncidentId};
 use taio_core::incident::{Action, ActionEffects, ActionRepository};
@@ -17,6 +18,7 @@ use crate::convert::{action_from_row, action_to_row};
 use crate::db::begin_write;
 use crate::entity::{action, action_service, incident};
 use crate::error::repo_err;
+use crate::rollup::{Counted, Delta};
 
 /// [`ActionRepository`] on sea-orm.
 #[derive(Debug, Clone)]
@@ -81,7 +83,20 @@ impl ActionRepository for SqlActions {
         let team: uuid::Uuid = bumped.try_get("", "team_id").map_err(repo_err)?;
         let mut row = action_to_row(a)?;
         row.team_id = Some(team);
-        action::Entity::insert(row.into_active_model()).exec_without_returning(&txn).await.map_err(repo_err)?;
+        let codes: Vec<String> = a.services.iter().map(ToString::to_string).collect();
+        let mut delta = Delta::default();
+        delta.add(
+            Counted {
+                team,
+                performed_at: row.performed_at,
+                stage: &row.stage,
+                performed_by: row.performed_by,
+                effort_minutes: row.effort_minutes,
+                services: &codes,
+            },
+            1,
+        );
+        action::Entity::insert(row.clone().into_active_model()).exec_without_returning(&txn).await.map_err(repo_err)?;
         let services = a.services.iter().enumerate().map(|(position, code)| {
             action_service::Model {
                 action_id: a.id.as_uuid(),
@@ -93,6 +108,39 @@ impl ActionRepository for SqlActions {
             .into_active_model()
         });
         action_service::Entity::insert_many(services).exec_without_returning(&txn).await.map_err(repo_err)?;
+        if let Some(superseded) = a.supersedes {
+            // The first correction takes the superseded action out of the counts; a later one
+            // finds it gone already. The version bump above serialises the incident's writers.
+            let corrections = action::Entity::find()
+                .filter(action::Column::Supersedes.eq(superseded.as_uuid()))
+                .count(&txn)
+                .await
+                .map_err(repo_err)?;
+            if corrections == 1
+                && let Some(old) = action::Entity::find_by_id(superseded.as_uuid()).one(&txn).await.map_err(repo_err)?
+            {
+                let old_codes: Vec<String> = action_service::Entity::find()
+                    .filter(action_service::Column::ActionId.eq(old.id))
+                    .all(&txn)
+                    .await
+                    .map_err(repo_err)?
+                    .into_iter()
+                    .map(|s| s.service_code)
+                    .collect();
+                delta.add(
+                    Counted {
+                        team: old.team_id.unwrap_or(team),
+                        performed_at: old.performed_at,
+                        stage: &old.stage,
+                        performed_by: old.performed_by,
+                        effort_minutes: old.effort_minutes,
+                        services: &old_codes,
+                    },
+                    -1,
+                );
+            }
+        }
+        delta.apply(&txn).await?;
         let entry = Entry {
             chain: incident_chain(a.incident_id),
             operation: audit.operation,

@@ -39,6 +39,9 @@ pub const TABLE_PRIVILEGES: &[(&str, &[Privilege])] = {
         // Team settings, each entry an upsert.
         ("sla_targets", &[Select, Insert, Update]),
         ("service_portfolio", &[Select, Insert, Update]),
+        // Dashboard rollups: sums moved by upserts in the transaction of each action.
+        ("service_use_days", &[Select, Insert, Update]),
+        ("work_days", &[Select, Insert, Update]),
         // Replaced or removed: a member's role (an upsert) and removal; the people named on an
         // incident, rewritten on each change.
         ("memberships", &[Select, Insert, Update, Delete]),

@@ -13,6 +13,7 @@ mod gauges;
 pub mod grants;
 mod incidents;
 mod metrics;
+mod rollup;
 mod teams;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;

@@ -1,16 +1,16 @@
 //! The dashboard as a pure function of the facts, the period and the team's settings.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Datelike, Duration, NaiveTime, Utc};
 
 use super::model::{
-    Backlog, ClockKind, ClockStats, Coverage, Dashboard, DashboardFacts, Period, Provision, Quality, SlaBreach,
-    SlaTarget, StageBacklog, StageTime, Stats, WeekFlow, Workload,
+    Backlog, ClockKind, ClockStats, Coverage, Dashboard, DashboardFacts, IncidentFact, Period, Provision, Quality,
+    SlaBreach, SlaTarget, StageBacklog, StageTime, Stats, WeekFlow, Workload,
 };
 use crate::catalog::{Catalog, ServiceCode};
-use crate::id::IncidentId;
-use crate::incident::{Determination, Incident, Stage, Status, WorkflowState};
+use crate::id::PersonId;
+use crate::incident::{Determination, Stage, Status, WorkflowState};
 
 /// Count, median and 90th percentile by the nearest-rank method: the p-th percentile of n sorted
 /// values is the value at rank ⌈p·n/100⌉ (1-based).
@@ -45,64 +45,67 @@ pub fn compute(
     portfolio: &BTreeMap<ServiceCode, Provision>,
     catalog: &Catalog,
 ) -> Dashboard {
-    let open: Vec<&Incident> = facts.incidents.iter().filter(|i| i.status == Status::Open).collect();
-    let reported: Vec<&Incident> = facts.incidents.iter().filter(|i| period.contains(i.reported_at)).collect();
-    let actions_in_period: Vec<_> = facts.actions.iter().filter(|a| period.contains(a.performed_at)).collect();
+    let reported: Vec<&IncidentFact> = facts.incidents.iter().filter(|i| period.contains(i.reported_at)).collect();
     Dashboard {
         period,
         generated_at: now,
-        backlog: backlog(&open, facts),
+        backlog: backlog(facts),
         flow: flow(facts, period),
         clocks: ClockKind::ALL.iter().map(|&clock| clock_stats(clock, &reported)).collect(),
-        time_in_stage: time_in_stage(facts, &reported),
+        time_in_stage: time_in_stage(facts),
         sla_policy: policy.to_vec(),
         sla: sla(policy, &reported, now),
-        quality: quality(facts, &reported, period),
-        workload: workload(&open, &actions_in_period),
-        coverage: coverage(&actions_in_period, portfolio, catalog),
+        quality: quality(facts, &reported),
+        workload: workload(facts),
+        coverage: coverage(facts, portfolio, catalog),
     }
 }
 
-fn backlog(open: &[&Incident], facts: &DashboardFacts) -> Backlog {
+fn backlog(facts: &DashboardFacts) -> Backlog {
     let mut by_severity = BTreeMap::new();
     let mut by_priority = BTreeMap::new();
     let mut by_owner = BTreeMap::new();
-    for i in open {
-        *by_severity.entry(i.triage.severity).or_default() += 1;
-        *by_priority.entry(i.triage.priority).or_default() += 1;
-        *by_owner.entry(i.owner_id).or_default() += 1;
-    }
-    let open_ids: BTreeSet<IncidentId> = open.iter().map(|i| i.id).collect();
-    let pending: Vec<_> =
-        facts.actions.iter().filter(|a| a.planned_notification && open_ids.contains(&a.incident)).collect();
-    let by_stage = Stage::ALL
+    let mut by_stage: BTreeMap<Stage, StageBacklog> = Stage::ALL
         .iter()
-        .map(|&stage| {
-            let mut entry = StageBacklog { stage: Some(stage), ..StageBacklog::default() };
-            match stage {
-                Stage::D2 => {
-                    let handled: Vec<_> = open.iter().filter(|i| i.milestones.acknowledged_at.is_some()).collect();
-                    entry.count = handled.len() as u64;
-                    entry.owned = handled.iter().filter(|i| i.owner_id.is_some()).count() as u64;
-                    entry.unowned = entry.count - entry.owned;
-                    entry.on_hold = handled.iter().filter(|i| i.on_hold.is_some()).count() as u64;
-                }
-                Stage::D6 => {
-                    entry.pending_notifications = pending.len() as u64;
-                    entry.count = pending.iter().map(|a| a.incident).collect::<BTreeSet<_>>().len() as u64;
-                }
-                _ => entry.count = open.iter().filter(|i| i.stage == stage).count() as u64,
-            }
-            entry
-        })
+        .map(|&stage| (stage, StageBacklog { stage: Some(stage), ..StageBacklog::default() }))
         .collect();
+    let mut total = 0;
+    for group in &facts.open {
+        total += group.count;
+        *by_severity.entry(group.severity).or_default() += group.count;
+        *by_priority.entry(group.priority).or_default() += group.count;
+        *by_owner.entry(group.owner).or_default() += group.count;
+        if !matches!(group.stage, Stage::D2 | Stage::D6)
+            && let Some(entry) = by_stage.get_mut(&group.stage)
+        {
+            entry.count += group.count;
+        }
+        // D-2 handling spans every acknowledged open incident, whatever its stage.
+        if group.acknowledged
+            && let Some(d2) = by_stage.get_mut(&Stage::D2)
+        {
+            d2.count += group.count;
+            if group.owner.is_some() {
+                d2.owned += group.count;
+            } else {
+                d2.unowned += group.count;
+            }
+            if group.on_hold {
+                d2.on_hold += group.count;
+            }
+        }
+    }
+    if let Some(d6) = by_stage.get_mut(&Stage::D6) {
+        d6.count = facts.pending_notification_incidents;
+        d6.pending_notifications = facts.pending_notifications;
+    }
     Backlog {
-        total: open.len() as u64,
-        by_stage,
+        total,
+        by_stage: by_stage.into_values().collect(),
         by_severity,
         by_priority,
         by_owner,
-        oldest: open.iter().min_by_key(|i| (i.reported_at, i.id)).map(|i| (*i).clone()),
+        oldest: facts.oldest_open.clone(),
     }
 }
 
@@ -129,15 +132,15 @@ fn flow(facts: &DashboardFacts, period: Period) -> Vec<WeekFlow> {
     weeks.into_values().collect()
 }
 
-fn clock_stats(clock: ClockKind, reported: &[&Incident]) -> ClockStats {
-    let values: Vec<(&Incident, i64)> = reported.iter().filter_map(|i| clock.seconds(i).map(|s| (*i, s))).collect();
+fn clock_stats(clock: ClockKind, reported: &[&IncidentFact]) -> ClockStats {
+    let values: Vec<(&IncidentFact, i64)> = reported.iter().filter_map(|i| clock.seconds(i).map(|s| (*i, s))).collect();
     let mut by_priority: BTreeMap<_, Vec<i64>> = BTreeMap::new();
     let mut by_severity: BTreeMap<_, Vec<i64>> = BTreeMap::new();
     for (i, seconds) in &values {
-        if let Some(p) = i.triage.priority {
+        if let Some(p) = i.priority {
             by_priority.entry(p).or_default().push(*seconds);
         }
-        if let Some(s) = i.triage.severity {
+        if let Some(s) = i.severity {
             by_severity.entry(s).or_default().push(*seconds);
         }
     }
@@ -149,18 +152,13 @@ fn clock_stats(clock: ClockKind, reported: &[&Incident]) -> ClockStats {
     }
 }
 
-fn time_in_stage(facts: &DashboardFacts, reported: &[&Incident]) -> Vec<StageTime> {
-    let ids: BTreeSet<IncidentId> = reported.iter().map(|i| i.id).collect();
-    let mut per_incident: HashMap<IncidentId, Vec<_>> = HashMap::new();
-    for t in facts.transitions.iter().filter(|t| ids.contains(&t.incident)) {
-        per_incident.entry(t.incident).or_default().push(*t);
-    }
+/// Stays in each main-line state: from entering it to the next move of the same incident.
+fn time_in_stage(facts: &DashboardFacts) -> Vec<StageTime> {
     let mut stays: BTreeMap<WorkflowState, Vec<i64>> = BTreeMap::new();
-    for transitions in per_incident.values() {
-        for pair in transitions.windows(2) {
-            if pair[0].to != WorkflowState::Closed {
-                stays.entry(pair[0].to).or_default().push((pair[1].at - pair[0].at).num_seconds());
-            }
+    for pair in facts.stage_entries.windows(2) {
+        let (entered, left) = (&pair[0], &pair[1]);
+        if entered.incident == left.incident && entered.state != WorkflowState::Closed {
+            stays.entry(entered.state).or_default().push((left.at - entered.at).num_seconds());
         }
     }
     [WorkflowState::D1, WorkflowState::D3, WorkflowState::D4, WorkflowState::D5, WorkflowState::D7]
@@ -169,7 +167,7 @@ fn time_in_stage(facts: &DashboardFacts, reported: &[&Incident]) -> Vec<StageTim
         .collect()
 }
 
-fn sla(policy: &[SlaTarget], reported: &[&Incident], now: DateTime<Utc>) -> Vec<SlaBreach> {
+fn sla(policy: &[SlaTarget], reported: &[&IncidentFact], now: DateTime<Utc>) -> Vec<SlaBreach> {
     policy
         .iter()
         .map(|target| {
@@ -181,7 +179,7 @@ fn sla(policy: &[SlaTarget], reported: &[&Incident], now: DateTime<Utc>) -> Vec<
                 breached: 0,
                 running_breached: 0,
             };
-            for i in reported.iter().filter(|i| i.triage.priority == Some(target.priority)) {
+            for i in reported.iter().filter(|i| i.priority == Some(target.priority)) {
                 match target.clock.seconds(i) {
                     Some(seconds) => {
                         breach.measured += 1;
@@ -203,54 +201,43 @@ fn sla(policy: &[SlaTarget], reported: &[&Incident], now: DateTime<Utc>) -> Vec<
         .collect()
 }
 
-fn quality(facts: &DashboardFacts, reported: &[&Incident], period: Period) -> Quality {
+fn quality(facts: &DashboardFacts, reported: &[&IncidentFact]) -> Quality {
     let closed: Vec<_> = reported.iter().filter(|i| i.milestones.closed_at.is_some()).collect();
     Quality {
         reported: reported.len() as u64,
-        false_positives: reported.iter().filter(|i| i.triage.determination == Determination::FalsePositive).count()
-            as u64,
+        false_positives: reported.iter().filter(|i| i.determination == Determination::FalsePositive).count() as u64,
         closed: closed.len() as u64,
         reopened: closed.iter().filter(|i| i.reopen_count > 0).count() as u64,
-        failed_containments: facts
-            .transitions
-            .iter()
-            .filter(|t| t.from == Some(WorkflowState::D5) && t.to == WorkflowState::D4 && period.contains(t.at))
-            .count() as u64,
+        failed_containments: facts.failed_containments,
     }
 }
 
-fn workload(open: &[&Incident], actions: &[&super::model::ActionFact]) -> BTreeMap<crate::id::PersonId, Workload> {
+fn workload(facts: &DashboardFacts) -> BTreeMap<PersonId, Workload> {
     let mut people: BTreeMap<_, Workload> = BTreeMap::new();
-    for i in open {
-        if let Some(owner) = i.owner_id {
-            people.entry(owner).or_default().open_owned += 1;
+    for group in &facts.open {
+        if let Some(owner) = group.owner {
+            people.entry(owner).or_default().open_owned += group.count;
         }
     }
-    for a in actions {
-        let w = people.entry(a.performed_by).or_default();
-        w.actions += 1;
-        w.effort_minutes += i64::from(a.effort_minutes.unwrap_or(0));
+    for work in &facts.work {
+        let w = people.entry(work.person).or_default();
+        w.actions += work.actions;
+        w.effort_minutes += work.effort_minutes;
     }
     people
 }
 
-fn coverage(
-    actions: &[&super::model::ActionFact],
-    portfolio: &BTreeMap<ServiceCode, Provision>,
-    catalog: &Catalog,
-) -> Coverage {
+fn coverage(facts: &DashboardFacts, portfolio: &BTreeMap<ServiceCode, Provision>, catalog: &Catalog) -> Coverage {
     let mut coverage = Coverage {
         catalog_services: catalog.service_count() as u64,
         portfolio: portfolio.clone(),
         ..Coverage::default()
     };
-    for a in actions {
-        let month = a.performed_at.format("%Y-%m").to_string();
-        for code in &a.services {
-            *coverage.services.entry(code.clone()).or_default() += 1;
-            *coverage.stage_matrix.entry((a.stage, code.clone())).or_default() += 1;
-            *coverage.category_months.entry((code.category().letter(), month.clone())).or_default() += 1;
-        }
+    for used in &facts.service_uses {
+        *coverage.services.entry(used.service.clone()).or_default() += used.actions;
+        *coverage.stage_matrix.entry((used.stage, used.service.clone())).or_default() += used.actions;
+        *coverage.category_months.entry((used.service.category().letter(), used.month.clone())).or_default() +=
+            used.actions;
     }
     let provided = |code: &ServiceCode| matches!(portfolio.get(code), Some(Provision::InHouse | Provision::Outsourced));
     coverage.declared_not_exercised = catalog

@@ -1,6 +1,8 @@
 //! Team dashboards (DOMAIN §6): backlog, flow, the named clocks with median and 90th percentile,
 //! SLA breaches, quality, workload and catalog coverage — computed as pure functions of what the
-//! storage port returns, over the incidents the caller may see.
+//! storage port returns. The storage aggregates what only needs counting (open incidents, actions
+//! per service and month, work per person) and returns row by row only what needs order
+//! statistics (clock values, stays in a stage), all limited to the incidents the caller may see.
 
 mod compute;
 mod model;
@@ -8,7 +10,8 @@ mod service;
 
 pub use compute::{compute, stats, week_start};
 pub use model::{
-    ActionFact, Backlog, ClockKind, ClockStats, Coverage, Dashboard, DashboardFacts, Period, Provision, Quality,
-    SlaBreach, SlaTarget, StageBacklog, StageTime, Stats, TransitionFact, WeekFlow, Workload, default_sla,
+    Audience, Backlog, ClockKind, ClockStats, Coverage, Dashboard, DashboardFacts, IncidentFact, OpenGroup, Period,
+    PersonWork, Provision, Quality, ServiceUse, SlaBreach, SlaTarget, StageBacklog, StageEntry, StageTime, Stats,
+    WeekFlow, Workload, default_sla,
 };
 pub use service::{DashboardService, MetricsRepository};

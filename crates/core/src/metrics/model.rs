@@ -2,11 +2,11 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Datelike, Duration, Months, NaiveTime, Utc};
 
 use crate::catalog::ServiceCode;
 use crate::id::{IncidentId, PersonId};
-use crate::incident::{Incident, Priority, Severity, Stage, WorkflowState};
+use crate::incident::{Determination, Incident, Milestones, Priority, Severity, Stage, Status, WorkflowState};
 
 vocabulary! {
     /// The named clocks of DOMAIN §6, each measured from `reportedAt`.
@@ -25,10 +25,9 @@ vocabulary! {
 }
 
 impl ClockKind {
-    /// When this clock stopped on `incident`, if it has.
+    /// When this clock stopped, if it has.
     #[must_use]
-    pub fn stopped_at(self, incident: &Incident) -> Option<DateTime<Utc>> {
-        let m = &incident.milestones;
+    pub fn stopped_at(self, m: &Milestones) -> Option<DateTime<Utc>> {
         match self {
             Self::Acknowledge => m.acknowledged_at,
             Self::Triage => m.triaged_at,
@@ -40,8 +39,8 @@ impl ClockKind {
 
     /// The clock's value on `incident`, in seconds, once stopped.
     #[must_use]
-    pub fn seconds(self, incident: &Incident) -> Option<i64> {
-        self.stopped_at(incident).map(|at| (at - incident.reported_at).num_seconds())
+    pub fn seconds(self, incident: &IncidentFact) -> Option<i64> {
+        self.stopped_at(&incident.milestones).map(|at| (at - incident.reported_at).num_seconds())
     }
 }
 
@@ -113,48 +112,130 @@ impl Period {
     }
 }
 
-/// An action as the dashboard counts it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ActionFact {
-    /// The incident.
-    pub incident: IncidentId,
-    /// The D-service performed.
-    pub stage: Stage,
-    /// The services exercised.
-    pub services: Vec<ServiceCode>,
-    /// Who did it.
-    pub performed_by: PersonId,
-    /// When.
-    pub performed_at: DateTime<Utc>,
-    /// Effort in minutes.
-    pub effort_minutes: Option<i32>,
-    /// A D-6 notification still planned.
-    pub planned_notification: bool,
+impl Period {
+    /// The calendar months (UTC) the period touches: each month's label `YYYY-MM` and its first
+    /// instant, oldest first.
+    #[must_use]
+    pub fn months(&self) -> Vec<(String, DateTime<Utc>)> {
+        let mut months = Vec::new();
+        let mut start = self.from.date_naive().with_day(1).map_or(self.from, |d| d.and_time(NaiveTime::MIN).and_utc());
+        while start < self.to {
+            months.push((start.format("%Y-%m").to_string(), start));
+            start = start
+                .date_naive()
+                .checked_add_months(Months::new(1))
+                .map_or(self.to, |d| d.and_time(NaiveTime::MIN).and_utc());
+        }
+        months
+    }
 }
 
-/// A stage move, as the dashboard counts it.
+/// Whose dashboard is read: restricted incidents count only where the reader may see them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TransitionFact {
+pub struct Audience {
+    /// The reader.
+    pub person: PersonId,
+    /// The reader sees every restricted incident of the team (a lead).
+    pub sees_restricted: bool,
+}
+
+/// An incident's dates and classification, as the clocks, SLA, flow and quality use them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncidentFact {
+    /// The incident.
+    pub id: IncidentId,
+    /// When it was reported.
+    pub reported_at: DateTime<Utc>,
+    /// Open or closed.
+    pub status: Status,
+    /// Its severity once classified.
+    pub severity: Option<Severity>,
+    /// Its priority once classified.
+    pub priority: Option<Priority>,
+    /// Whether it is real.
+    pub determination: Determination,
+    /// How often it was reopened.
+    pub reopen_count: i32,
+    /// When the clocks stopped.
+    pub milestones: Milestones,
+}
+
+/// How many open incidents share a stage, a classification and an owner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OpenGroup {
+    /// The stage.
+    pub stage: Stage,
+    /// The severity (`None`: not classified).
+    pub severity: Option<Severity>,
+    /// The priority (`None`: not classified).
+    pub priority: Option<Priority>,
+    /// The owner.
+    pub owner: Option<PersonId>,
+    /// Acknowledged (so in D-2).
+    pub acknowledged: bool,
+    /// On hold.
+    pub on_hold: bool,
+    /// How many.
+    pub count: u64,
+}
+
+/// How often a service was exercised at one stage in one month of the period.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceUse {
+    /// The D-service of the actions.
+    pub stage: Stage,
+    /// The service.
+    pub service: ServiceCode,
+    /// The month, `YYYY-MM`.
+    pub month: String,
+    /// Actions.
+    pub actions: u64,
+}
+
+/// One person's recorded work in the period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PersonWork {
+    /// Who.
+    pub person: PersonId,
+    /// Actions performed.
+    pub actions: u64,
+    /// Effort recorded, minutes.
+    pub effort_minutes: i64,
+}
+
+/// A stage move of an incident reported in the period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StageEntry {
     /// The incident.
     pub incident: IncidentId,
-    /// From.
-    pub from: Option<WorkflowState>,
-    /// To.
-    pub to: WorkflowState,
+    /// The state entered.
+    pub state: WorkflowState,
     /// When.
     pub at: DateTime<Utc>,
 }
 
-/// What the storage gives the dashboard: the team's incidents that are open or were reported or
-/// closed in the period, their transitions, and the actions (not superseded) on them.
+/// What the storage gives the dashboard, already aggregated where it can be and limited to what
+/// the [`Audience`] may see. Actions superseded by a correction are not counted.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DashboardFacts {
-    /// The incidents.
-    pub incidents: Vec<Incident>,
-    /// Their transitions, oldest first per incident.
-    pub transitions: Vec<TransitionFact>,
-    /// Actions on them that no later action supersedes.
-    pub actions: Vec<ActionFact>,
+    /// Incidents reported or closed in the period.
+    pub incidents: Vec<IncidentFact>,
+    /// Open incidents, grouped.
+    pub open: Vec<OpenGroup>,
+    /// The open incident reported first.
+    pub oldest_open: Option<Incident>,
+    /// D-6 notifications still planned on open incidents.
+    pub pending_notifications: u64,
+    /// Open incidents with such notifications.
+    pub pending_notification_incidents: u64,
+    /// Stage moves of the incidents reported in the period, oldest first per incident.
+    pub stage_entries: Vec<StageEntry>,
+    /// D-5 → D-4 moves in the period.
+    pub failed_containments: u64,
+    /// Actions in the period per stage, service and month.
+    pub service_uses: Vec<ServiceUse>,
+    /// Actions and effort in the period per person.
+    pub work: Vec<PersonWork>,
 }
 
 /// Count, median and 90th percentile of a set of durations (nearest-rank).

@@ -1,19 +1,21 @@
 //! Reading dashboards and changing the team settings they use.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 
 use super::compute::compute;
-use super::model::{Dashboard, DashboardFacts, Period, Provision, SlaTarget, default_sla};
+use super::model::{Audience, Dashboard, DashboardFacts, Period, Provision, SlaTarget, default_sla};
 use crate::access::{Actor, Operation, Viewer};
 use crate::catalog::{Catalog, ServiceCode};
 use crate::clock::Clock;
 use crate::error::{FieldError, IncidentError, RepoError};
 use crate::id::TeamId;
+#[cfg(doc)]
 use crate::incident::visible_to;
+use crate::team::Role;
 
 /// Longest period a dashboard covers.
 const MAX_PERIOD_DAYS: i64 = 3 * 366;
@@ -23,12 +25,12 @@ const MAX_TARGET_SECONDS: i64 = 366 * 24 * 3600;
 /// What dashboards read and the settings they use.
 #[async_trait]
 pub trait MetricsRepository: Send + Sync + std::fmt::Debug {
-    /// The team's incidents that are open, or were reported or closed in `period`, with their
-    /// transitions and their actions that no other action supersedes.
+    /// What the dashboard of `team` for `period` needs (see [`DashboardFacts`]), over the
+    /// incidents `audience` may see as [`visible_to`] decides.
     ///
     /// # Errors
     /// Storage failures.
-    async fn facts(&self, team: TeamId, period: Period) -> Result<DashboardFacts, RepoError>;
+    async fn facts(&self, team: TeamId, period: Period, audience: Audience) -> Result<DashboardFacts, RepoError>;
 
     /// The targets the team has set (possibly none).
     ///
@@ -96,7 +98,7 @@ impl DashboardService {
         from: Option<DateTime<Utc>>,
         to: Option<DateTime<Utc>>,
     ) -> Result<Dashboard, IncidentError> {
-        viewer.authorize(team, Operation::Read)?;
+        let role = viewer.authorize(team, Operation::Read)?;
         let now = self.clock.now();
         let to = to.unwrap_or(now);
         let from = from.unwrap_or(to - Duration::days(90));
@@ -107,11 +109,8 @@ impl DashboardService {
             return Err(FieldError::new("from", "a dashboard covers at most three years").into());
         }
         let period = Period { from, to };
-        let mut facts = self.repo.facts(team, period).await?;
-        facts.incidents.retain(|i| visible_to(viewer, i));
-        let visible: BTreeSet<_> = facts.incidents.iter().map(|i| i.id).collect();
-        facts.transitions.retain(|t| visible.contains(&t.incident));
-        facts.actions.retain(|a| visible.contains(&a.incident));
+        let audience = Audience { person: viewer.person_id(), sees_restricted: role == Role::Lead };
+        let facts = self.repo.facts(team, period, audience).await?;
         let policy = self.policy(team).await?;
         let portfolio = self.repo.portfolio(team).await?;
         Ok(compute(&facts, period, now, &policy, &portfolio, self.catalog))
