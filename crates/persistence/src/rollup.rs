@@ -3,7 +3,7 @@
 //! correction moves its superseded action's counts to itself. Dashboards read whole days here and
 //! only the partial days at the edges of a period from the actions themselves.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use sea_orm::ConnectionTrait;
@@ -56,11 +56,12 @@ pub(crate) struct Counted<'a> {
     pub services: &'a [String],
 }
 
-/// Changes to the rollups, summed per row before they are written.
+/// Changes to the rollups, summed per row before they are written. Ordered, so that concurrent
+/// writers lock the rows they share in the same order and cannot deadlock on them.
 #[derive(Debug, Default)]
 pub(crate) struct Delta {
-    uses: HashMap<(uuid::Uuid, i32, String, String), i64>,
-    work: HashMap<(uuid::Uuid, i32, uuid::Uuid), (i64, i64)>,
+    uses: BTreeMap<(uuid::Uuid, i32, String, String), i64>,
+    work: BTreeMap<(uuid::Uuid, i32, uuid::Uuid), (i64, i64)>,
 }
 
 impl Delta {
@@ -132,7 +133,6 @@ impl Delta {
 
 #[cfg(test)]
 pub(crate) mod tests {
-    use std::collections::BTreeMap;
     use std::sync::Arc;
 
     use chrono::Duration;
@@ -271,5 +271,60 @@ pub(crate) mod tests {
         assert_eq!(day_of(at("1970-01-02T08:59:59+09:00")), 0, "JST morning is the previous UTC day");
         assert_eq!(day_of(at("2026-11-26T00:00:00Z")), 20_783);
         assert_eq!(day_start(20_783), at("2026-11-26T00:00:00Z"));
+    }
+
+    /// Writers recording actions on the same team, day and services at once (naming the services
+    /// in opposite orders) all succeed, and no count is lost.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn concurrent_writers_lose_no_counts() {
+        for db in test_databases().await {
+            let team = team_fixture(&db.database, "BUSY").await;
+            let service = Arc::new(db.database.incident_service(Arc::new(SystemClock)));
+            let text = |s: &str| Text::parse("text", s, 200).unwrap();
+            let mut writers = Vec::new();
+            for w in 0..4_usize {
+                let report = NewIncidentRequest {
+                    team_id: team.team.id,
+                    title: text(&format!("Busy {w}")),
+                    description: None,
+                    source: None,
+                    reported_at: None,
+                    detected_at: None,
+                    tlp: None,
+                };
+                let incident = service.report(&team.lead.viewer, report).await.unwrap();
+                let (service, lead) = (Arc::clone(&service), team.lead.viewer.clone());
+                writers.push(tokio::spawn(async move {
+                    let mut codes = vec!["C-1".to_owned(), "C-4".to_owned(), "G-4".to_owned()];
+                    if w % 2 == 1 {
+                        codes.reverse();
+                    }
+                    for k in 0..12 {
+                        let request = NewActionRequest {
+                            incident_id: incident.id,
+                            stage: Some(Stage::D1),
+                            kind: ActionKind::Analysis,
+                            summary: Text::parse("summary", &format!("step {k}"), 200).unwrap(),
+                            details: None,
+                            services: codes.clone(),
+                            performed_at: None,
+                            effort_minutes: Some(1),
+                            outcome: None,
+                            notification: None,
+                            evidence: Vec::new(),
+                            supersedes: None,
+                        };
+                        service.record_action(&lead, request).await.unwrap();
+                    }
+                }));
+            }
+            for writer in writers {
+                writer.await.unwrap();
+            }
+            let conn = &db.database.conn;
+            let expected = recount(conn).await;
+            assert_eq!(expected.1.values().map(|(n, _)| n).sum::<i64>(), 48, "{}: every action stored", db.backend);
+            assert_eq!(stored(conn).await, expected, "{}", db.backend);
+        }
     }
 }
