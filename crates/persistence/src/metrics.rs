@@ -452,8 +452,12 @@ impl SqlMetrics {
             .and_where(T::TeamId.eq(team.as_uuid()))
             .and_where(T::At.gte(period.from))
             .and_where(T::At.lt(period.to))
-            .and_where(T::FromState.eq(WorkflowState::D5.as_str()))
-            .and_where(T::ToState.eq(WorkflowState::D4.as_str()));
+            // Literal, as in the partial index `ix_incident_transitions_team_failed_containments`.
+            .and_where(Expr::cust(format!(
+                r#""incident_transitions"."from_state" = '{}' AND "incident_transitions"."to_state" = '{}'"#,
+                WorkflowState::D5.as_str(),
+                WorkflowState::D4.as_str()
+            )));
         visible(&mut query, Expr::col((transition::Entity, T::IncidentId)), team, audience);
         self.rows(&query).await?.first().map_or(Ok(0), |row| count(row, "n"))
     }
