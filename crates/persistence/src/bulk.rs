@@ -7,7 +7,6 @@ use chrono::{DateTime, Duration, Utc};
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
-use sea_orm::sea_query::PostgresQueryBuilder;
 use sea_orm::sqlx::postgres::PgConnection;
 use sea_orm::sqlx::{self, Connection as _};
 use sea_orm::{
@@ -318,6 +317,23 @@ fn copy_err(error: sqlx::Error) -> RepoError {
     RepoError::Internal(format!("bulk copy: {error}"))
 }
 
+/// Session tables for rollup changes, emptied at each commit.
+const STAGING: &str = r#"
+    CREATE TEMP TABLE IF NOT EXISTS "staged_service_uses" (LIKE "service_use_days") ON COMMIT DELETE ROWS;
+    CREATE TEMP TABLE IF NOT EXISTS "staged_work" (LIKE "work_days") ON COMMIT DELETE ROWS;
+"#;
+
+/// Adds the staged changes to the rollups.
+const UPSERT_STAGED: &str = r#"
+    INSERT INTO "service_use_days" SELECT * FROM "staged_service_uses"
+    ON CONFLICT ("team_id", "day", "stage", "service_code")
+    DO UPDATE SET "uses" = "service_use_days"."uses" + "excluded"."uses";
+    INSERT INTO "work_days" SELECT * FROM "staged_work"
+    ON CONFLICT ("team_id", "day", "person_id")
+    DO UPDATE SET "actions" = "work_days"."actions" + "excluded"."actions",
+                  "effort_minutes" = "work_days"."effort_minutes" + "excluded"."effort_minutes";
+"#;
+
 /// One batch streamed with `COPY … FROM STDIN` into each table, in one transaction.
 async fn copy_batch(conn: &DatabaseConnection, rows: &Generated, delta: &Delta) -> Result<(), RepoError> {
     let mut pg = conn.get_postgres_connection_pool().acquire().await.map_err(copy_err)?;
@@ -326,13 +342,15 @@ async fn copy_batch(conn: &DatabaseConnection, rows: &Generated, delta: &Delta) 
     copy_into::<transition::Entity>(&mut txn, &rows.transitions).await?;
     copy_into::<action::Entity>(&mut txn, &rows.actions).await?;
     copy_into::<action_service::Entity>(&mut txn, &rows.services).await?;
-    for statement in delta.statements()? {
-        // Generated values only (ids, numbers, stage and service codes), inlined by sea-query.
-        sqlx::raw_sql(sqlx::AssertSqlSafe(statement.to_string(PostgresQueryBuilder)))
-            .execute(&mut *txn)
-            .await
-            .map_err(copy_err)?;
+    // The rollup changes go through staging tables, then one upsert per rollup.
+    sqlx::raw_sql(STAGING).execute(&mut *txn).await.map_err(copy_err)?;
+    let (uses, work) = delta.copy_rows();
+    for (table, rows) in [("staged_service_uses", uses), ("staged_work", work)] {
+        let mut copy = txn.copy_in_raw(&format!(r#"COPY "{table}" FROM STDIN"#)).await.map_err(copy_err)?;
+        copy.send(rows.as_bytes()).await.map_err(copy_err)?;
+        copy.finish().await.map_err(copy_err)?;
     }
+    sqlx::raw_sql(UPSERT_STAGED).execute(&mut *txn).await.map_err(copy_err)?;
     txn.commit().await.map_err(copy_err)
 }
 
@@ -439,6 +457,14 @@ mod tests {
                 crate::rollup::tests::stored(conn).await,
                 crate::rollup::tests::recount(conn).await,
                 "{}: rollups",
+                db.backend
+            );
+            // A second batch adds to the rollup rows the first one made.
+            store(conn, &generate_batch(&spec, spec.count, spec.count, &codes)).await.unwrap();
+            assert_eq!(
+                crate::rollup::tests::stored(conn).await,
+                crate::rollup::tests::recount(conn).await,
+                "{}: rollups after a second batch",
                 db.backend
             );
         }

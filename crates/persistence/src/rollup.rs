@@ -122,6 +122,21 @@ impl Delta {
         Ok(statements)
     }
 
+    /// The changes as rows of `COPY`'s text format, for `service_use_days` and `work_days`
+    /// (their columns in order). The values (ids, numbers, stage and service codes) need no
+    /// escaping.
+    pub(crate) fn copy_rows(&self) -> (String, String) {
+        let mut uses = String::new();
+        for ((team, day, stage, code), n) in self.uses.iter().filter(|(_, n)| **n != 0) {
+            uses.push_str(&format!("{}\t{day}\t{stage}\t{code}\t{n}\n", team.hyphenated()));
+        }
+        let mut work = String::new();
+        for ((team, day, person), (n, effort)) in self.work.iter().filter(|(_, sums)| **sums != (0, 0)) {
+            work.push_str(&format!("{}\t{day}\t{}\t{n}\t{effort}\n", team.hyphenated(), person.hyphenated()));
+        }
+        (uses, work)
+    }
+
     /// Applies the changes on `conn` (a transaction, so that they commit with the actions).
     pub(crate) async fn apply(&self, conn: &impl ConnectionTrait) -> Result<(), RepoError> {
         for statement in self.statements()? {
