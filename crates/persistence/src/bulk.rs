@@ -76,13 +76,19 @@ struct Generated {
     services: Vec<action_service::Model>,
 }
 
-fn generate(spec: &BulkSpec, index: u64, codes: &[String], into: &mut Generated) {
+/// The first draws for incident `index`: its team, owner and report time.
+fn opening(spec: &BulkSpec, index: u64) -> (Rng, TeamId, PersonId, DateTime<Utc>) {
     let mut rng = Rng::new(index + 1);
-    let id = uuid::Uuid::now_v7();
     let team = *rng.pick(&spec.teams);
     let owner = *rng.pick(&spec.people);
     let reported_at = spec.now
         - Duration::minutes(i64::try_from(rng.below(u64::try_from(spec.days * 24 * 60).unwrap_or(1))).unwrap_or(0));
+    (rng, team, owner, reported_at)
+}
+
+fn generate(spec: &BulkSpec, index: u64, codes: &[String], into: &mut Generated) {
+    let (mut rng, team, owner, reported_at) = opening(spec, index);
+    let id = uuid::Uuid::now_v7();
     let severity = *rng.pick(Severity::ALL);
     let urgency = *rng.pick(Urgency::ALL);
     // Where it got to: most are closed; false positives close from D-3.
@@ -236,12 +242,16 @@ pub async fn bulk_load(
     mut progress: impl FnMut(u64),
 ) -> Result<(), RepoError> {
     let codes: Vec<String> = Catalog::embedded().services().map(|s| s.code.to_string()).collect();
+    // Batches in report order, as incidents arrive: each batch then touches few days, so its
+    // rollup changes sum into few rows, and rows of one day sit together as they would in use.
+    let mut order: Vec<(DateTime<Utc>, u64)> =
+        (spec.first..spec.first + spec.count).map(|index| (opening(spec, index).3, index)).collect();
+    order.sort_unstable();
     let mut done = 0;
-    while done < spec.count {
-        let batch = INCIDENTS_PER_BATCH.min(spec.count - done);
-        let rows = generate_batch(spec, spec.first + done, batch, &codes);
+    for batch in order.chunks(usize::try_from(INCIDENTS_PER_BATCH).unwrap_or(1)) {
+        let rows = generate_batch(spec, batch.iter().map(|(_, index)| *index), &codes);
         store(conn, &rows).await?;
-        done += batch;
+        done += batch.len() as u64;
         progress(done);
     }
     // Fresh statistics (both databases know ANALYZE), so that plans fit the tables as they are.
@@ -249,10 +259,10 @@ pub async fn bulk_load(
     Ok(())
 }
 
-fn generate_batch(spec: &BulkSpec, first: u64, count: u64, codes: &[String]) -> Generated {
+fn generate_batch(spec: &BulkSpec, indexes: impl Iterator<Item = u64>, codes: &[String]) -> Generated {
     let mut rows =
         Generated { incidents: Vec::new(), transitions: Vec::new(), actions: Vec::new(), services: Vec::new() };
-    for index in first..first + count {
+    for index in indexes {
         generate(spec, index, codes, &mut rows);
     }
     rows
@@ -429,7 +439,7 @@ mod tests {
                 days: 30,
             };
             let codes: Vec<String> = Catalog::embedded().services().map(|s| s.code.to_string()).collect();
-            let mut rows = generate_batch(&spec, 0, spec.count, &codes);
+            let mut rows = generate_batch(&spec, 0..spec.count, &codes);
             rows.incidents[0].title = "tab\there, new\nline, back\\slash \\N, 対応".into();
             rows.incidents[0].description = Some("\r\n\\.".into());
             rows.actions[0].details = Some("a\tb".into());
@@ -460,7 +470,7 @@ mod tests {
                 db.backend
             );
             // A second batch adds to the rollup rows the first one made.
-            store(conn, &generate_batch(&spec, spec.count, spec.count, &codes)).await.unwrap();
+            store(conn, &generate_batch(&spec, spec.count..2 * spec.count, &codes)).await.unwrap();
             assert_eq!(
                 crate::rollup::tests::stored(conn).await,
                 crate::rollup::tests::recount(conn).await,
