@@ -5,6 +5,8 @@
 
 #[path = "access/harness.rs"]
 mod harness;
+#[path = "support/server.rs"]
+mod server;
 
 use std::collections::BTreeSet;
 

@@ -6,7 +6,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Deref;
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::{DateTime, Datelike, SecondsFormat, Utc};
 use reqwest::StatusCode;
@@ -15,8 +14,11 @@ use serde_json::{Value, json};
 use taio_core::SystemClock;
 use taio_persistence::testing::{Member, TeamFixture, TestDatabase, team_fixture, test_databases};
 use taio_server::AppState;
-use tokio::net::TcpListener;
-use tokio::task::{JoinHandle, JoinSet};
+use tokio::task::JoinSet;
+
+#[path = "support/server.rs"]
+mod server;
+use server::{Served, serve};
 
 // ---------------------------------------------------------------------------------------------
 // Harness: one server per backend, a GraphQL client, fixtures and assertions
@@ -54,7 +56,7 @@ struct Api {
 struct Backend {
     api: Api,
     db: TestDatabase,
-    server: JoinHandle<()>,
+    _server: Served,
 }
 
 impl Deref for Backend {
@@ -65,26 +67,13 @@ impl Deref for Backend {
     }
 }
 
-impl Drop for Backend {
-    fn drop(&mut self) {
-        self.server.abort();
-    }
-}
-
 /// One running server per available backend.
 async fn backends() -> Vec<Backend> {
     let mut backends = Vec::new();
     for db in test_databases().await {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind a local port");
-        let address = listener.local_addr().expect("local address");
-        let app = taio_server::app(AppState::new(db.database.clone(), Arc::new(SystemClock)));
-        let server = tokio::spawn(async move {
-            axum::serve(listener, app).await.expect("the server runs");
-        });
-        let http =
-            reqwest::Client::builder().no_proxy().timeout(Duration::from_secs(60)).build().expect("an HTTP client");
-        let api = Api { backend: db.backend, http, base: format!("http://{address}") };
-        backends.push(Backend { api, db, server });
+        let served = serve(AppState::new(db.database.clone(), Arc::new(SystemClock))).await;
+        let api = Api { backend: db.backend, http: served.http.clone(), base: served.base.clone() };
+        backends.push(Backend { api, db, _server: served });
     }
     backends
 }

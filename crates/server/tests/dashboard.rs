@@ -11,6 +11,8 @@ mod figures;
 mod harness;
 #[path = "dashboard/model.rs"]
 mod model;
+#[path = "support/server.rs"]
+mod server;
 
 use std::collections::BTreeMap;
 

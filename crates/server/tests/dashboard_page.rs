@@ -23,12 +23,14 @@ use taio_core::SystemClock;
 use taio_persistence::testing::{TeamFixture, sqlite, team_fixture};
 use taio_server::AppState;
 use taio_server::edge::EdgeArgs;
-use tokio::net::TcpListener;
 use tokio::process::{Child, Command};
-use tokio::task::JoinHandle;
 
+#[path = "support/server.rs"]
+mod server;
 #[path = "support/webdriver.rs"]
 mod webdriver;
+
+use server::{Served, serve};
 
 use webdriver::{delete_session, executable, poll, webdriver};
 
@@ -275,19 +277,13 @@ fn assert_shows(shown: &Value, expected: &Value) {
 struct Server {
     base: String,
     http: reqwest::Client,
-    task: JoinHandle<()>,
+    _served: Served,
 }
 
 impl Server {
     async fn start(state: AppState) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind a local port");
-        let base = format!("http://{}", listener.local_addr().expect("local address"));
-        let app = taio_server::app(state);
-        let task = tokio::spawn(async move {
-            axum::serve(listener, app).await.expect("the server runs");
-        });
-        let http = reqwest::Client::builder().no_proxy().timeout(Duration::from_secs(60)).build().expect("HTTP client");
-        Self { base, http, task }
+        let served = serve(state).await;
+        Self { base: served.base.clone(), http: served.http.clone(), _served: served }
     }
 
     fn url(&self, path: &str) -> String {
@@ -296,12 +292,6 @@ impl Server {
 
     fn client(&self, token: &str) -> Api {
         Api { http: self.http.clone(), url: self.url("/graphql"), token: token.to_owned() }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.task.abort();
     }
 }
 

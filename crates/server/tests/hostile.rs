@@ -17,8 +17,12 @@ use taio_persistence::{Database, DatabaseConfig};
 use taio_server::AppState;
 use taio_server::edge::EdgeArgs;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::task::{JoinHandle, JoinSet};
+use tokio::net::TcpStream;
+use tokio::task::JoinSet;
+
+#[path = "support/server.rs"]
+mod server;
+use server::{Served, serve};
 
 /// An answer slower than this is a hang, not a refusal. Generous: this is not a benchmark.
 const HANG: Duration = Duration::from_secs(5);
@@ -36,24 +40,13 @@ const ME: &str = "{ me { person { name } } }";
 struct Server {
     client: Client,
     address: std::net::SocketAddr,
-    task: JoinHandle<()>,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
+    _served: Served,
 }
 
 async fn start(database: &Database, edge: &EdgeArgs) -> Server {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind a local port");
-    let address = listener.local_addr().expect("local address");
-    let app = taio_server::app(AppState::with_edge(database.clone(), Arc::new(SystemClock), edge));
-    let task = tokio::spawn(async move {
-        axum::serve(listener, app).await.expect("the server runs");
-    });
-    let http = reqwest::Client::builder().no_proxy().timeout(Duration::from_secs(60)).build().expect("an HTTP client");
-    Server { client: Client { http, base: format!("http://{address}") }, address, task }
+    let served = serve(AppState::with_edge(database.clone(), Arc::new(SystemClock), edge)).await;
+    let client = Client { http: served.http.clone(), base: served.base.clone() };
+    Server { client, address: served.address, _served: served }
 }
 
 /// A client of one server.

@@ -6,7 +6,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
-use std::time::Duration;
 
 use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
@@ -15,8 +14,10 @@ use taio_core::SystemClock;
 use taio_persistence::testing::{TeamFixture, TestDatabase, team_fixture, test_databases};
 use taio_server::AppState;
 use taio_server::edge::{EdgeArgs, MetricsToken};
-use tokio::net::TcpListener;
-use tokio::task::JoinHandle;
+
+#[path = "support/server.rs"]
+mod server;
+use server::{Served, serve};
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 const EXPOSITION: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -35,26 +36,15 @@ struct Server {
     backend: &'static str,
     http: reqwest::Client,
     base: String,
-    task: JoinHandle<()>,
+    _served: Served,
     /// GraphQL requests sent, by (operation, type, outcome) as `/metrics` should label them.
     sent: BTreeMap<(String, String, String), u64>,
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
 async fn start(db: &TestDatabase, edge: &EdgeArgs) -> Server {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind a local port");
-    let address = listener.local_addr().expect("local address");
-    let app = taio_server::app(AppState::with_edge(db.database.clone(), Arc::new(SystemClock), edge));
-    let task = tokio::spawn(async move {
-        axum::serve(listener, app).await.expect("the server runs");
-    });
-    let http = reqwest::Client::builder().no_proxy().timeout(Duration::from_secs(60)).build().expect("an HTTP client");
-    Server { backend: db.backend, http, base: format!("http://{address}"), task, sent: BTreeMap::new() }
+    let served = serve(AppState::with_edge(db.database.clone(), Arc::new(SystemClock), edge)).await;
+    let (http, base) = (served.http.clone(), served.base.clone());
+    Server { backend: db.backend, http, base, _served: served, sent: BTreeMap::new() }
 }
 
 /// How `/metrics` should label a request: operation, type, outcome.

@@ -5,7 +5,6 @@
 use std::collections::BTreeSet;
 use std::ops::Deref;
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use reqwest::StatusCode;
@@ -16,8 +15,8 @@ use taio_core::team::{DirectoryRepository, Role, TokenInfo};
 use taio_core::{Clock, SystemClock, Text};
 use taio_persistence::testing::{Member, TeamFixture, TestDatabase, test_databases};
 use taio_server::AppState;
-use tokio::net::TcpListener;
-use tokio::task::JoinHandle;
+
+use crate::server::{Served, serve};
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 
@@ -34,7 +33,7 @@ pub struct Api {
 pub struct Backend {
     api: Api,
     pub db: TestDatabase,
-    server: JoinHandle<()>,
+    _server: Served,
 }
 
 impl Deref for Backend {
@@ -45,26 +44,13 @@ impl Deref for Backend {
     }
 }
 
-impl Drop for Backend {
-    fn drop(&mut self) {
-        self.server.abort();
-    }
-}
-
 /// One running server per available backend.
 pub async fn backends() -> Vec<Backend> {
     let mut backends = Vec::new();
     for db in test_databases().await {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind a local port");
-        let address = listener.local_addr().expect("local address");
-        let app = taio_server::app(AppState::new(db.database.clone(), Arc::new(SystemClock)));
-        let server = tokio::spawn(async move {
-            axum::serve(listener, app).await.expect("the server runs");
-        });
-        let http =
-            reqwest::Client::builder().no_proxy().timeout(Duration::from_secs(60)).build().expect("an HTTP client");
-        let api = Api { backend: db.backend, http, url: format!("http://{address}/graphql") };
-        backends.push(Backend { api, db, server });
+        let served = serve(AppState::new(db.database.clone(), Arc::new(SystemClock))).await;
+        let api = Api { backend: db.backend, http: served.http.clone(), url: format!("{}/graphql", served.base) };
+        backends.push(Backend { api, db, _server: served });
     }
     backends
 }

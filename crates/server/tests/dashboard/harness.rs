@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
 use reqwest::StatusCode;
@@ -13,8 +12,8 @@ use taio_core::team::{DirectoryRepository, Role};
 use taio_core::{Clock, Text};
 use taio_persistence::testing::{Member, TeamFixture, TestDatabase, team_fixture, test_databases};
 use taio_server::AppState;
-use tokio::net::TcpListener;
-use tokio::task::JoinHandle;
+
+use crate::server::{Served, serve};
 
 use super::model::{Op, TeamTag, World};
 
@@ -54,15 +53,7 @@ pub struct Backend {
     pub name: &'static str,
     pub db: TestDatabase,
     pub clock: Arc<TestClock>,
-    http: reqwest::Client,
-    base: String,
-    server: JoinHandle<()>,
-}
-
-impl Drop for Backend {
-    fn drop(&mut self) {
-        self.server.abort();
-    }
+    server: Served,
 }
 
 /// One running server per available backend, its clock at `start`.
@@ -70,16 +61,9 @@ pub async fn backends(start: DateTime<Utc>) -> Vec<Backend> {
     let mut backends = Vec::new();
     for db in test_databases().await {
         let clock = Arc::new(TestClock::new(start));
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind a local port");
-        let address = listener.local_addr().expect("local address");
         let shared: Arc<dyn Clock> = clock.clone();
-        let app = taio_server::app(AppState::new(db.database.clone(), shared));
-        let server = tokio::spawn(async move {
-            axum::serve(listener, app).await.expect("the server runs");
-        });
-        let http =
-            reqwest::Client::builder().no_proxy().timeout(StdDuration::from_secs(60)).build().expect("an HTTP client");
-        backends.push(Backend { name: db.backend, db, clock, http, base: format!("http://{address}"), server });
+        let server = serve(AppState::new(db.database.clone(), shared)).await;
+        backends.push(Backend { name: db.backend, db, clock, server });
     }
     backends
 }
@@ -88,8 +72,9 @@ impl Backend {
     /// `POST /graphql` as `token`: the status and the body.
     pub async fn post(&self, token: &str, query: &str, variables: Value) -> (StatusCode, Value) {
         let response = self
+            .server
             .http
-            .post(format!("{}/graphql", self.base))
+            .post(format!("{}/graphql", self.server.base))
             .header(reqwest::header::ACCEPT, GRAPHQL_RESPONSE_JSON)
             .bearer_auth(token)
             .json(&json!({ "query": query, "variables": variables }))
