@@ -8,6 +8,7 @@ mod m20261126_000002_seed_catalog_isog_j_2025;
 mod m20261126_000003_create_audit_and_access;
 mod m20261126_000004_create_team_settings;
 mod m20261126_000005_create_dashboard_rollups;
+mod m20261201_000006_create_event_outbox;
 
 /// Runs Taiō's migrations in order.
 #[derive(Debug)]
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000003_create_audit_and_access::Migration),
             Box::new(m20261126_000004_create_team_settings::Migration),
             Box::new(m20261126_000005_create_dashboard_rollups::Migration),
+            Box::new(m20261201_000006_create_event_outbox::Migration),
         ]
     }
 }

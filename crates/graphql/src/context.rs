@@ -23,6 +23,8 @@ pub struct Services {
     pub directory: DirectoryService,
     /// Team dashboards and their settings.
     pub dashboards: taio_core::metrics::DashboardService,
+    /// This server's fan-out of incident events to subscribers.
+    pub events: crate::subscription::EventHub,
 }
 
 /// Per-request state: the caller and request-scoped caching loaders, so that whatever a request
@@ -38,6 +40,24 @@ pub(crate) struct RequestState {
 /// Attaches the caller and fresh loaders to a request.
 #[must_use]
 pub fn prepare_request(request: async_graphql::Request, services: &Services, viewer: Viewer) -> async_graphql::Request {
+    request.data(request_state(services, viewer))
+}
+
+/// The data of a WebSocket connection authenticated as `viewer`. Its loaders batch but do not
+/// cache: the connection lives for hours, and each event must show the incident as it is now.
+#[must_use]
+pub fn connection_data(services: &Services, viewer: Viewer) -> async_graphql::Data {
+    let state = request_state(services, viewer);
+    state.actions.enable_all_cache(false);
+    state.transitions.enable_all_cache(false);
+    state.people.enable_all_cache(false);
+    state.teams.enable_all_cache(false);
+    let mut data = async_graphql::Data::default();
+    data.insert(state);
+    data
+}
+
+fn request_state(services: &Services, viewer: Viewer) -> RequestState {
     let spawn = |future| {
         tokio::spawn(future);
     };
@@ -56,7 +76,7 @@ pub fn prepare_request(request: async_graphql::Request, services: &Services, vie
         teams: DataLoader::with_cache(TeamLoader::new(Arc::clone(&services.teams)), spawn, HashMapCache::default()),
         viewer,
     };
-    request.data(state)
+    state
 }
 
 /// Fallible access to context data.

@@ -25,6 +25,8 @@ pub enum ErrorCode {
     Conflict,
     /// The database is out of reach or saturated; retry later.
     Unavailable,
+    /// A subscriber fell too far behind the live events; it resumes from `resumeAfter`.
+    SubscriptionLagged,
     /// Anything unexpected.
     InternalServerError,
 }
@@ -42,6 +44,7 @@ impl ErrorCode {
             Self::InvalidTransition => "INVALID_TRANSITION",
             Self::Conflict => "CONFLICT",
             Self::Unavailable => "UNAVAILABLE",
+            Self::SubscriptionLagged => "SUBSCRIPTION_LAGGED",
             Self::InternalServerError => "INTERNAL_SERVER_ERROR",
         }
     }
@@ -215,6 +218,16 @@ mod tests {
             assert_eq!(code_of(error.into()).as_deref(), Some(code));
         }
         assert_eq!(code_of(ApiError::unauthenticated()).as_deref(), Some("UNAUTHENTICATED"));
+    }
+
+    #[test]
+    fn a_lagged_subscription_names_its_code_and_where_to_resume() {
+        let error = crate::subscription::lagged(taio_core::incident::EventPosition::from_stored(42), 7);
+        let error: async_graphql::Error = error.into();
+        let extensions = error.extensions.expect("extensions");
+        assert_eq!(extensions.get("code"), Some(&Value::from("SUBSCRIPTION_LAGGED")));
+        assert_eq!(extensions.get("resumeAfter"), Some(&Value::from("ev:42")));
+        assert!(error.message.contains("7 events behind"), "{}", error.message);
     }
 
     #[test]

@@ -7,11 +7,13 @@ mod loader;
 mod mutation;
 mod query;
 mod schema;
+mod subscription;
 pub mod types;
 
-pub use context::{Services, prepare_request};
+pub use context::{Services, connection_data, prepare_request};
 pub use error::{ApiError, ErrorCode};
 pub use schema::{
     MAX_COMPLEXITY, MAX_DEPTH, MAX_DIRECTIVES, MAX_RECURSIVE_DEPTH, SchemaOptions, TaioSchema, build_schema,
     schema_builder, sdl,
 };
+pub use subscription::{EventHub, HubOptions, SubscriptionRoot};

@@ -1,14 +1,15 @@
 //! The schema: one builder with no data (for SDL export and tests) and one with services, built
 //! with the limits and switches the server is configured with.
 
-use async_graphql::{EmptySubscription, SDLExportOptions, Schema, SchemaBuilder};
+use async_graphql::{SDLExportOptions, Schema, SchemaBuilder};
 
 use crate::context::Services;
 use crate::mutation::MutationRoot;
 use crate::query::QueryRoot;
+use crate::subscription::SubscriptionRoot;
 
 /// Taiō's schema type.
-pub type TaioSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+pub type TaioSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// Deepest query accepted.
 pub const MAX_DEPTH: usize = 12;
@@ -55,12 +56,12 @@ impl Default for SchemaOptions {
 
 /// The schema builder with Taiō's default limits and no data attached.
 #[must_use]
-pub fn schema_builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
+pub fn schema_builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
     configured_builder(&SchemaOptions::default())
 }
 
-fn configured_builder(options: &SchemaOptions) -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
-    let mut builder = Schema::build(QueryRoot, MutationRoot::default(), EmptySubscription)
+fn configured_builder(options: &SchemaOptions) -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
+    let mut builder = Schema::build(QueryRoot, MutationRoot::default(), SubscriptionRoot)
         .limit_depth(options.max_depth)
         .limit_complexity(options.max_complexity)
         .limit_recursive_depth(options.max_recursive_depth)

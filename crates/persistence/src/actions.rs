@@ -9,8 +9,9 @@ use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, PaginatorTrait,
     QueryFilter, QueryOrder,
 };
+use taio_core::id::TeamId;
 use taio_core::id::{ActionId, IncidentId};
-use taio_core::incident::{Action, ActionEffects, ActionRepository};
+use taio_core::incident::{Action, ActionEffects, ActionRepository, NewEvent};
 use taio_core::{Audit, RepoError};
 
 use crate::audit::{self, Entry, digest_of, incident_chain};
@@ -18,19 +19,21 @@ use crate::convert::{action_from_row, action_to_row};
 use crate::db::begin_write;
 use crate::entity::{action, action_service, incident};
 use crate::error::repo_err;
+use crate::events::{self, EventSignal};
 use crate::rollup::{Counted, Delta};
 
 /// [`ActionRepository`] on sea-orm.
 #[derive(Debug, Clone)]
 pub struct SqlActions {
     conn: DatabaseConnection,
+    signal: EventSignal,
 }
 
 impl SqlActions {
-    /// A repository over `conn`.
+    /// A repository over `conn` that raises `signal` after each committed event.
     #[must_use]
-    pub fn new(conn: DatabaseConnection) -> Self {
-        Self { conn }
+    pub fn new(conn: DatabaseConnection, signal: EventSignal) -> Self {
+        Self { conn, signal }
     }
 
     async fn services_of(&self, action_ids: Vec<uuid::Uuid>) -> Result<HashMap<uuid::Uuid, Vec<String>>, RepoError> {
@@ -62,7 +65,7 @@ impl ActionRepository for SqlActions {
             .value(C::Version, Expr::col(C::Version).add(1))
             .value(C::UpdatedAt, effects.at)
             .and_where(C::Id.eq(a.incident_id.as_uuid()))
-            .returning(Query::returning().columns([C::Version, C::TeamId]));
+            .returning(Query::returning().columns([C::Version, C::TeamId, C::FirstNotifiedAt]));
         if let Some(notified_at) = effects.notified_at {
             bump.value(
                 C::FirstNotifiedAt,
@@ -81,6 +84,8 @@ impl ActionRepository for SqlActions {
         let bumped = txn.query_one(&bump).await.map_err(repo_err)?.ok_or(RepoError::NotFound)?;
         let version: i64 = bumped.try_get("", "version").map_err(repo_err)?;
         let team: uuid::Uuid = bumped.try_get("", "team_id").map_err(repo_err)?;
+        let first_notified_at: Option<chrono::DateTime<chrono::Utc>> =
+            bumped.try_get("", "first_notified_at").map_err(repo_err)?;
         let mut row = action_to_row(a)?;
         row.team_id = Some(team);
         let codes: Vec<String> = a.services.iter().map(ToString::to_string).collect();
@@ -152,7 +157,17 @@ impl ActionRepository for SqlActions {
             at: effects.at,
         };
         audit::append(&txn, entry).await?;
+        let mut fields = vec!["actions".to_owned()];
+        if effects.notified_at.is_some() && effects.notified_at == first_notified_at {
+            fields.push("firstNotifiedAt".to_owned());
+        }
+        if effects.report_recorded_at.is_some() {
+            fields.push("reportRecordedAt".to_owned());
+        }
+        let event = NewEvent::action_recorded(a, TeamId::from_uuid(team), version, fields);
+        let position = events::append(&txn, &event).await?;
         txn.commit().await.map_err(repo_err)?;
+        self.signal.raise(position);
         Ok(version)
     }
 

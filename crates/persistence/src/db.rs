@@ -77,6 +77,7 @@ pub enum Backend {
 pub struct Database {
     pub(crate) conn: DatabaseConnection,
     statements: Arc<AtomicU64>,
+    signal: crate::EventSignal,
 }
 
 impl Database {
@@ -109,7 +110,7 @@ impl Database {
         conn.set_metric_callback(move |_| {
             counter.fetch_add(1, Ordering::Relaxed);
         });
-        Ok(Self { conn, statements })
+        Ok(Self { conn, statements, signal: crate::EventSignal::default() })
     }
 
     /// Brings the schema up to date.
@@ -160,21 +161,39 @@ impl Database {
             Arc::new(self.incidents()),
             Arc::new(self.actions()),
             Arc::new(self.teams()),
+            Arc::new(self.events()),
             Catalog::embedded(),
             clock,
         )
     }
 
+    /// The event log over this database.
+    #[must_use]
+    pub fn events(&self) -> crate::SqlEvents {
+        crate::SqlEvents::new(self.conn.clone(), self.signal.clone())
+    }
+
+    /// Starts following other servers' events: on PostgreSQL a task listens for
+    /// [`crate::NOTIFY_CHANNEL`] and wakes this process's readers; on SQLite (one process) this
+    /// process's own commits are all there is, and nothing is started. Call once, from a Tokio
+    /// runtime.
+    pub fn listen_for_events(&self) {
+        if self.backend() == Backend::Postgres {
+            let pool = self.conn.get_postgres_connection_pool().clone();
+            tokio::spawn(crate::events::listen(pool, self.signal.clone()));
+        }
+    }
+
     /// The incident repository over this database.
     #[must_use]
     pub fn incidents(&self) -> SqlIncidents {
-        SqlIncidents::new(self.conn.clone())
+        SqlIncidents::new(self.conn.clone(), self.signal.clone())
     }
 
     /// The action repository over this database.
     #[must_use]
     pub fn actions(&self) -> SqlActions {
-        SqlActions::new(self.conn.clone())
+        SqlActions::new(self.conn.clone(), self.signal.clone())
     }
 
     /// The dashboard service over this database.

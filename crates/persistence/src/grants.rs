@@ -29,6 +29,7 @@ pub const TABLE_PRIVILEGES: &[(&str, &[Privilege])] = {
         ("actions", &[Select, Insert]),
         ("action_services", &[Select, Insert]),
         ("audit_records", &[Select, Insert]),
+        ("incident_events", &[Select, Insert]),
         // Changed in place: the admin flag; a token's last use and revocation; an incident's
         // state; the per-team numbering (an upsert); each audit chain's head.
         ("people", &[Select, Insert, Update]),
@@ -36,6 +37,8 @@ pub const TABLE_PRIVILEGES: &[(&str, &[Privilege])] = {
         ("incidents", &[Select, Insert, Update]),
         ("incident_counters", &[Select, Insert, Update]),
         ("audit_heads", &[Select, Insert, Update]),
+        // The one row numbering the event log.
+        ("event_positions", &[Select, Update]),
         // Team settings, each entry an upsert.
         ("sla_targets", &[Select, Insert, Update]),
         ("service_portfolio", &[Select, Insert, Update]),
@@ -50,7 +53,8 @@ pub const TABLE_PRIVILEGES: &[(&str, &[Privilege])] = {
 };
 
 /// The tables whose rows the application role must never change or remove.
-pub const APPEND_ONLY: [&str; 4] = ["incident_transitions", "actions", "action_services", "audit_records"];
+pub const APPEND_ONLY: [&str; 5] =
+    ["incident_transitions", "actions", "action_services", "audit_records", "incident_events"];
 
 /// A table privilege.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -11,7 +11,8 @@ use sea_orm::{
 };
 use taio_core::id::{IncidentId, PersonId, TeamId};
 use taio_core::incident::{
-    AuditEntry, Incident, IncidentKey, IncidentPage, IncidentQuery, IncidentRepository, NewIncident, Tlp, Transition,
+    AuditEntry, Incident, IncidentKey, IncidentPage, IncidentQuery, IncidentRepository, NewEvent, NewIncident, Tlp,
+    Transition,
 };
 use taio_core::{Audit, RepoError};
 
@@ -20,18 +21,20 @@ use crate::convert::{incident_from_row, incident_to_row, transition_from_row, tr
 use crate::db::begin_write;
 use crate::entity::{action_service, incident, incident_counter, incident_participant, transition};
 use crate::error::repo_err;
+use crate::events::{self, EventSignal};
 
 /// [`IncidentRepository`] on sea-orm.
 #[derive(Debug, Clone)]
 pub struct SqlIncidents {
     conn: DatabaseConnection,
+    signal: EventSignal,
 }
 
 impl SqlIncidents {
-    /// A repository over `conn`.
+    /// A repository over `conn` that raises `signal` after each committed event.
     #[must_use]
-    pub fn new(conn: DatabaseConnection) -> Self {
-        Self { conn }
+    pub fn new(conn: DatabaseConnection, signal: EventSignal) -> Self {
+        Self { conn, signal }
     }
 
     /// Rows to incidents, with their participants read in one query.
@@ -125,13 +128,28 @@ impl IncidentRepository for SqlIncidents {
             at: created.created_at,
         };
         audit::append(&txn, entry).await?;
+        let position = events::append(&txn, &NewEvent::reported(&created, audit)).await?;
         txn.commit().await.map_err(repo_err)?;
+        self.signal.raise(position);
         Ok(created)
     }
 
     async fn find(&self, id: IncidentId) -> Result<Option<Incident>, RepoError> {
         let row = incident::Entity::find_by_id(id.as_uuid()).one(&self.conn).await.map_err(repo_err)?;
         Ok(self.hydrate(row.into_iter().collect()).await?.pop())
+    }
+
+    async fn find_many(&self, ids: &[IncidentId]) -> Result<HashMap<IncidentId, Incident>, RepoError> {
+        let mut found = HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(1000) {
+            let rows = incident::Entity::find()
+                .filter(incident::Column::Id.is_in(uuids(chunk, IncidentId::as_uuid)))
+                .all(&self.conn)
+                .await
+                .map_err(repo_err)?;
+            found.extend(self.hydrate(rows).await?.into_iter().map(|incident| (incident.id, incident)));
+        }
+        Ok(found)
     }
 
     async fn find_by_key(&self, teams: &[TeamId], key: &IncidentKey) -> Result<Vec<Incident>, RepoError> {
@@ -280,7 +298,10 @@ impl IncidentRepository for SqlIncidents {
             at: next.updated_at,
         };
         audit::append(&txn, entry).await?;
-        txn.commit().await.map_err(repo_err)
+        let position = events::append(&txn, &NewEvent::updated(previous, next, transition, audit)).await?;
+        txn.commit().await.map_err(repo_err)?;
+        self.signal.raise(position);
+        Ok(())
     }
 
     async fn audit_trail(&self, id: IncidentId) -> Result<Vec<AuditEntry>, RepoError> {

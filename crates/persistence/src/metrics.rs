@@ -373,7 +373,7 @@ impl SqlMetrics {
         };
         let id: uuid::Uuid = row.try_get("", "id").map_err(repo_err)?;
         let rows = incident::Entity::find_by_id(id).all(&self.conn).await.map_err(repo_err)?;
-        Ok(SqlIncidents::new(self.conn.clone()).hydrate(rows).await?.into_iter().next())
+        Ok(SqlIncidents::new(self.conn.clone(), crate::EventSignal::default()).hydrate(rows).await?.into_iter().next())
     }
 
     /// D-6 notifications still planned on open incidents, and how many incidents have them.

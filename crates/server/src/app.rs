@@ -19,7 +19,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::edge::EdgeArgs;
 use crate::metrics::Metrics;
-use crate::{assets, graphql_http, metrics};
+use crate::{assets, graphql_http, graphql_ws, metrics};
 
 /// Largest request body accepted by default, in bytes.
 pub const MAX_BODY_BYTES: usize = crate::edge::DEFAULT_MAX_BODY_BYTES;
@@ -51,11 +51,14 @@ impl AppState {
         Self::with_edge(database, clock, &EdgeArgs::default())
     }
 
-    /// The state over an opened, migrated database, limited and exposed as `edge` says.
+    /// The state over an opened, migrated database, limited and exposed as `edge` says. Starts
+    /// this server's event fan-out, so it is called from a Tokio runtime.
     #[must_use]
     pub fn with_edge(database: Database, clock: Arc<dyn Clock>, edge: &EdgeArgs) -> Self {
+        let incidents = database.incident_service(Arc::clone(&clock));
         let services = Services {
-            incidents: database.incident_service(Arc::clone(&clock)),
+            events: taio_graphql::EventHub::start(incidents.clone(), edge.hub_options()),
+            incidents,
             teams: Arc::new(database.teams()),
             directory: taio_core::team::DirectoryService::new(Arc::new(database.directory()), Arc::clone(&clock)),
             dashboards: database.dashboard_service(Arc::clone(&clock)),
@@ -87,8 +90,11 @@ pub fn app(state: AppState) -> Router {
     if let Some(cors) = cors(&edge) {
         graphql = graphql.layer(cors);
     }
-    let mut router =
-        Router::new().route("/graphql", graphql).route("/healthz", get(healthz)).route("/readyz", get(readyz));
+    let mut router = Router::new()
+        .route("/graphql", graphql)
+        .route("/graphql/ws", get(graphql_ws::upgrade))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz));
     if edge.graphiql_enabled() {
         router = router
             .route("/", get(assets::graphiql))

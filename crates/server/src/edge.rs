@@ -25,6 +25,13 @@ pub const MIN_METRICS_TOKEN_LENGTH: usize = 16;
 /// as a statement rather than as the whole request.
 pub const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_secs(20);
 
+/// Default `--subscription-buffer`.
+pub const DEFAULT_SUBSCRIPTION_BUFFER: usize = 1024;
+/// Default `--events-poll`.
+pub const DEFAULT_EVENTS_POLL: Duration = Duration::from_secs(1);
+/// Default `--subscription-recheck`.
+pub const DEFAULT_SUBSCRIPTION_RECHECK: Duration = Duration::from_secs(30);
+
 /// Edge settings of `taio serve`.
 #[derive(Debug, Args, Clone, PartialEq, Eq)]
 pub struct EdgeArgs {
@@ -96,6 +103,19 @@ pub struct EdgeArgs {
     /// characters; without it `/metrics` is open to whoever reaches the port.
     #[arg(long, env = "TAIO_METRICS_TOKEN", hide_env_values = true, value_parser = MetricsToken::parse)]
     pub metrics_token: Option<MetricsToken>,
+    /// How many events a subscriber may fall behind the live feed before its subscription ends
+    /// with `SUBSCRIPTION_LAGGED` (it then resumes from its cursor).
+    #[arg(long, env = "TAIO_SUBSCRIPTION_BUFFER", default_value_t = DEFAULT_SUBSCRIPTION_BUFFER,
+          value_parser = parse_buffer)]
+    pub subscription_buffer: usize,
+    /// Longest the event fan-out waits before reading the log again when no wake-up came (a
+    /// safety net: commits and PostgreSQL notifications wake it at once).
+    #[arg(long, env = "TAIO_EVENTS_POLL", default_value = "1s", value_parser = parse_duration)]
+    pub events_poll: Duration,
+    /// How often an open subscription checks that its token still works and its teams are still
+    /// the caller's.
+    #[arg(long, env = "TAIO_SUBSCRIPTION_RECHECK", default_value = "30s", value_parser = parse_duration)]
+    pub subscription_recheck: Duration,
 }
 
 /// The bearer token that guards `/metrics`; never printed.
@@ -154,6 +174,9 @@ impl Default for EdgeArgs {
             behind_tls: false,
             metrics: true,
             metrics_token: None,
+            subscription_buffer: DEFAULT_SUBSCRIPTION_BUFFER,
+            events_poll: DEFAULT_EVENTS_POLL,
+            subscription_recheck: DEFAULT_SUBSCRIPTION_RECHECK,
         }
     }
 }
@@ -190,10 +213,28 @@ impl EdgeArgs {
         }
     }
 
+    /// How the event fan-out runs.
+    #[must_use]
+    pub fn hub_options(&self) -> taio_graphql::HubOptions {
+        taio_graphql::HubOptions {
+            buffer: self.subscription_buffer,
+            poll: self.events_poll,
+            recheck: self.subscription_recheck,
+        }
+    }
+
     /// Sets the pool's timeouts in `config`.
     pub fn apply_to(&self, config: &mut DatabaseConfig) {
         config.acquire_timeout = self.database_acquire_timeout;
         config.statement_timeout = self.database_statement_timeout;
+    }
+}
+
+/// Parses a subscription buffer size: 1 to 1,000,000 events.
+fn parse_buffer(value: &str) -> Result<usize, String> {
+    match value.trim().parse::<usize>() {
+        Ok(n) if (1..=1_000_000).contains(&n) => Ok(n),
+        _ => Err("expected a number of events from 1 to 1000000".to_owned()),
     }
 }
 

@@ -9,6 +9,7 @@ pub mod bootstrap;
 pub mod config;
 pub mod edge;
 mod graphql_http;
+mod graphql_ws;
 mod metrics;
 
 pub use app::{AppState, app};

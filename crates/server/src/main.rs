@@ -182,6 +182,7 @@ async fn serve(args: ServeArgs, clock: Arc<dyn Clock>) -> Result<(), String> {
     }
     tracing::info!(%address, backend = ?database.backend(), "Taiō listening");
     tracing::info!(edge = ?args.edge, "edge settings");
+    database.listen_for_events();
     let state = AppState::with_edge(database.clone(), clock, &args.edge);
     axum::serve(listener, app(state)).with_graceful_shutdown(shutdown_signal()).await.map_err(|e| e.to_string())?;
     database.close().await;

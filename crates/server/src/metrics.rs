@@ -10,6 +10,7 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -202,6 +203,7 @@ fn is_plain_name(name: &str) -> bool {
 #[derive(Debug, Default)]
 pub(crate) struct Metrics {
     series: Mutex<Series>,
+    websockets: AtomicI64,
 }
 
 /// What is read from the database at scrape time.
@@ -213,9 +215,23 @@ pub(crate) struct Snapshot {
     pub pool: Option<PoolUse>,
     /// Open incidents by team, stage and severity; `None` when the database did not answer.
     pub open_incidents: Option<Vec<OpenIncidentCount>>,
+    /// Open subscriptions on this server.
+    pub subscriptions: i64,
+    /// The position of the last event this server broadcast to its subscribers.
+    pub events_broadcast: i64,
 }
 
 impl Metrics {
+    /// Counts a WebSocket connection as open.
+    pub(crate) fn websocket_opened(&self) {
+        self.websockets.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts a WebSocket connection as closed.
+    pub(crate) fn websocket_closed(&self) {
+        self.websockets.fetch_sub(1, Ordering::Relaxed);
+    }
+
     fn lock(&self) -> MutexGuard<'_, Series> {
         self.series.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -298,6 +314,18 @@ impl Metrics {
             sample(&mut out, "taio_http_requests_total", &[("route", route), ("status", &status.to_string())], *count);
         }
         drop(series);
+
+        family(&mut out, "taio_websocket_connections", "gauge", "Open WebSocket connections at /graphql/ws.");
+        sample(&mut out, "taio_websocket_connections", &[], self.websockets.load(Ordering::Relaxed));
+        family(&mut out, "taio_subscriptions_active", "gauge", "Open GraphQL subscriptions on this server.");
+        sample(&mut out, "taio_subscriptions_active", &[], snapshot.subscriptions);
+        family(
+            &mut out,
+            "taio_event_log_position",
+            "gauge",
+            "Position of the last incident event this server broadcast to its subscribers.",
+        );
+        sample(&mut out, "taio_event_log_position", &[], snapshot.events_broadcast);
 
         family(&mut out, "taio_db_statements_total", "counter", "SQL statements run since the pool was opened.");
         sample(&mut out, "taio_db_statements_total", &[], snapshot.statements);
@@ -406,7 +434,13 @@ pub(crate) async fn scrape(State(state): State<AppState>, headers: HeaderMap) ->
             None
         }
     };
-    let snapshot = Snapshot { statements: state.database.statement_count(), pool: gauges.pool(), open_incidents };
+    let snapshot = Snapshot {
+        statements: state.database.statement_count(),
+        pool: gauges.pool(),
+        open_incidents,
+        subscriptions: state.services.events.active_subscriptions(),
+        events_broadcast: state.services.events.broadcast_up_to().value(),
+    };
     (
         StatusCode::OK,
         [

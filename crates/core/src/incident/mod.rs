@@ -3,6 +3,7 @@
 mod action;
 mod category;
 mod enums;
+mod event;
 mod key;
 mod machine;
 mod model;
@@ -16,14 +17,16 @@ pub use enums::{
     ActionKind, Audience, Determination, EvidenceKind, Outcome, Priority, ProgressState, Resolution, Severity, Source,
     Stage, Status, Tlp, Urgency, WorkflowState,
 };
+pub use event::{EventChange, EventKind, EventPosition, EventScope, IncidentEvent, NewEvent, changed_fields};
 pub use key::IncidentKey;
 pub use machine::{Command, Decision, allowed_resolutions, allowed_targets, decide, main_line_index};
 pub use model::{Classification, Incident, Milestones, NewIncident, Transition, Triage};
 pub use ports::{
-    ActionEffects, ActionRepository, AuditEntry, IncidentPage, IncidentQuery, IncidentRepository, PageCursor, Reader,
+    ActionEffects, ActionRepository, AuditEntry, EventLog, IncidentPage, IncidentQuery, IncidentRepository, PageCursor,
+    Reader,
 };
 pub use progress::{StageProgress, stage_progress};
 pub use service::{
-    DEFAULT_PAGE_SIZE, IncidentFilter, IncidentService, MAX_PAGE_SIZE, NewActionRequest, NewEvidence,
-    NewIncidentRequest, PageRequest, VisibleIncident, visible_to,
+    DEFAULT_PAGE_SIZE, EventWithIncident, IncidentFilter, IncidentService, MAX_EVENT_BATCH, MAX_PAGE_SIZE,
+    NewActionRequest, NewEvidence, NewIncidentRequest, PageRequest, VisibleIncident, may_follow, visible_to,
 };

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 
 use super::action::Action;
 use super::enums::{Priority, Severity, Stage, Status};
+use super::event::{EventPosition, EventScope, IncidentEvent};
 use super::key::IncidentKey;
 use super::model::{Incident, NewIncident, Transition};
 use crate::access::Audit;
@@ -78,8 +79,8 @@ pub struct IncidentPage {
 /// Incident storage.
 #[async_trait]
 pub trait IncidentRepository: Send + Sync + std::fmt::Debug {
-    /// Stores a new incident in D-1 with its report transition and audit record, giving it the
-    /// next key of its team and year, in one transaction.
+    /// Stores a new incident in D-1 with its report transition, audit record and `REPORTED` event,
+    /// giving it the next key of its team and year, in one transaction.
     ///
     /// # Errors
     /// [`RepoError::MissingReference`] when the team or reporter does not exist;
@@ -91,6 +92,12 @@ pub trait IncidentRepository: Send + Sync + std::fmt::Debug {
     /// # Errors
     /// [`RepoError::Unavailable`] / [`RepoError::Internal`].
     async fn find(&self, id: IncidentId) -> Result<Option<Incident>, RepoError>;
+
+    /// The incidents with these ids that exist.
+    ///
+    /// # Errors
+    /// [`RepoError::Unavailable`] / [`RepoError::Internal`].
+    async fn find_many(&self, ids: &[IncidentId]) -> Result<HashMap<IncidentId, Incident>, RepoError>;
 
     /// The incidents with this key in any of `teams` (keys are unique per team only).
     ///
@@ -105,8 +112,8 @@ pub trait IncidentRepository: Send + Sync + std::fmt::Debug {
     async fn list(&self, query: &IncidentQuery) -> Result<IncidentPage, RepoError>;
 
     /// Writes `incident` (whose version is `previous.version + 1`) only if the stored version is
-    /// still `previous.version`, and stores `transition` and the audit record with it, in one
-    /// transaction.
+    /// still `previous.version`, and stores `transition`, the audit record and the change's event
+    /// ([`super::NewEvent::updated`]) with it, in one transaction.
     ///
     /// # Errors
     /// [`RepoError::Conflict`] when the stored version moved on (nothing is written);
@@ -175,8 +182,9 @@ pub struct ActionEffects {
 /// Action storage (append-only).
 #[async_trait]
 pub trait ActionRepository: Send + Sync + std::fmt::Debug {
-    /// Appends `action` with its services and audit record and bumps its incident's version,
-    /// applying `effects`, in one transaction. Returns the incident's new version.
+    /// Appends `action` with its services, audit record and `ACTION_RECORDED` event and bumps its
+    /// incident's version, applying `effects`, in one transaction. Returns the incident's new
+    /// version.
     ///
     /// # Errors
     /// [`RepoError::MissingReference`] when a service code is not in the stored catalog or the
@@ -194,4 +202,30 @@ pub trait ActionRepository: Send + Sync + std::fmt::Debug {
     /// # Errors
     /// [`RepoError::Unavailable`] / [`RepoError::Internal`].
     async fn for_incidents(&self, ids: &[IncidentId]) -> Result<HashMap<IncidentId, Vec<Action>>, RepoError>;
+}
+
+/// The event log (the outbox): read in position order, which is commit order.
+#[async_trait]
+pub trait EventLog: Send + Sync + std::fmt::Debug {
+    /// At most `limit` events after `after`, oldest first, in `scope` (every team when `None`).
+    ///
+    /// # Errors
+    /// [`RepoError::Unavailable`] / [`RepoError::Internal`].
+    async fn read(
+        &self,
+        after: EventPosition,
+        scope: Option<&EventScope>,
+        limit: u64,
+    ) -> Result<Vec<IncidentEvent>, RepoError>;
+
+    /// The position of the last committed event.
+    ///
+    /// # Errors
+    /// [`RepoError::Unavailable`] / [`RepoError::Internal`].
+    async fn head(&self) -> Result<EventPosition, RepoError>;
+
+    /// Returns when an event after `seen` may have committed (a wake-up from this process or, on
+    /// PostgreSQL, a notification from any server), or after `timeout` at the latest. A wake-up
+    /// is a hint: the caller reads the log to learn what is there.
+    async fn wait_after(&self, seen: EventPosition, timeout: std::time::Duration);
 }

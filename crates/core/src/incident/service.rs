@@ -8,11 +8,13 @@ use chrono::{DateTime, Datelike, Duration, SubsecRound, Utc};
 
 use super::action::{Action, Evidence, MAX_EFFORT_MINUTES, Notification, Sha256Hex, is_response_report};
 use super::enums::{ActionKind, Audience, EvidenceKind, Outcome, Priority, Severity, Source, Stage, Status, Tlp};
+use super::event::{EventPosition, EventScope, IncidentEvent};
 use super::key::IncidentKey;
 use super::machine::{Command, decide};
 use super::model::{Incident, NewIncident, Transition};
 use super::ports::{
-    ActionEffects, ActionRepository, AuditEntry, IncidentPage, IncidentQuery, IncidentRepository, PageCursor, Reader,
+    ActionEffects, ActionRepository, AuditEntry, EventLog, IncidentPage, IncidentQuery, IncidentRepository, PageCursor,
+    Reader,
 };
 use crate::access::{Operation, Viewer};
 use crate::catalog::Catalog;
@@ -158,9 +160,23 @@ pub struct IncidentService {
     incidents: Arc<dyn IncidentRepository>,
     actions: Arc<dyn ActionRepository>,
     teams: Arc<dyn TeamRepository>,
+    events: Arc<dyn EventLog>,
     catalog: &'static Catalog,
     clock: Arc<dyn Clock>,
 }
+
+/// An event with the incident it concerns, as it stood when the event was read (at least as new
+/// as the event).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventWithIncident {
+    /// The event.
+    pub event: IncidentEvent,
+    /// The incident.
+    pub incident: Incident,
+}
+
+/// Most events read from the log at once.
+pub const MAX_EVENT_BATCH: u64 = 500;
 
 impl IncidentService {
     /// A service over these ports.
@@ -169,10 +185,11 @@ impl IncidentService {
         incidents: Arc<dyn IncidentRepository>,
         actions: Arc<dyn ActionRepository>,
         teams: Arc<dyn TeamRepository>,
+        events: Arc<dyn EventLog>,
         catalog: &'static Catalog,
         clock: Arc<dyn Clock>,
     ) -> Self {
-        Self { incidents, actions, teams, catalog, clock }
+        Self { incidents, actions, teams, events, catalog, clock }
     }
 
     /// The catalog edition actions are checked against.
@@ -616,6 +633,104 @@ impl IncidentService {
         Ok(self.incidents.audit_trail(incident.id).await?)
     }
 
+    /// The events a caller may follow: those of `team` (every team of theirs when `None`), or of
+    /// one incident they can see.
+    ///
+    /// # Errors
+    /// `NotFound` for a team the caller is not in or an incident they cannot see, or an incident
+    /// outside the named team.
+    pub async fn event_scope(
+        &self,
+        viewer: &Viewer,
+        team: Option<TeamId>,
+        incident: Option<IncidentId>,
+    ) -> Result<EventScope, IncidentError> {
+        if let Some(team) = team
+            && !viewer.can_read(team)
+        {
+            return Err(IncidentError::NotFound);
+        }
+        if let Some(id) = incident {
+            let incident = self.load(viewer, id, Operation::Read).await?;
+            if team.is_some_and(|team| team != incident.team_id) {
+                return Err(IncidentError::NotFound);
+            }
+            return Ok(EventScope { teams: vec![incident.team_id], incident: Some(id) });
+        }
+        let teams = team.map_or_else(|| viewer.team_ids(), |team| vec![team]);
+        if teams.is_empty() {
+            return Err(IncidentError::NotFound);
+        }
+        Ok(EventScope { teams, incident: None })
+    }
+
+    /// The events in `scope` after `after` that the caller may see, oldest first, with their
+    /// incidents; `read_up_to` is the position of the last event read, seen or not, so that a
+    /// caller that continues from it skips nothing.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub async fn events_after(
+        &self,
+        viewer: &Viewer,
+        scope: &EventScope,
+        after: EventPosition,
+        limit: u64,
+    ) -> Result<(Vec<EventWithIncident>, EventPosition), IncidentError> {
+        let events = self.events.read(after, Some(scope), limit.clamp(1, MAX_EVENT_BATCH)).await?;
+        let read_up_to = events.last().map_or(after, |e| e.position);
+        let mut delivered = self.with_incidents(events).await?;
+        delivered.retain(|e| may_follow(viewer, scope, e));
+        Ok((delivered, read_up_to))
+    }
+
+    /// Every team's events after `after`, oldest first, with their incidents and the position of
+    /// the last event read, for a fan-out that checks [`may_follow`] for each of its subscribers.
+    /// Not for answering a caller directly.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub async fn feed_after(
+        &self,
+        after: EventPosition,
+        limit: u64,
+    ) -> Result<(Vec<EventWithIncident>, EventPosition), IncidentError> {
+        let events = self.events.read(after, None, limit.clamp(1, MAX_EVENT_BATCH)).await?;
+        let read_up_to = events.last().map_or(after, |e| e.position);
+        Ok((self.with_incidents(events).await?, read_up_to))
+    }
+
+    /// The position of the last committed event: a subscriber starting from it receives what
+    /// happens next.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub async fn event_head(&self) -> Result<EventPosition, IncidentError> {
+        Ok(self.events.head().await?)
+    }
+
+    /// Waits until an event after `seen` may have committed, or `timeout` passes.
+    pub async fn wait_for_events(&self, seen: EventPosition, timeout: std::time::Duration) {
+        self.events.wait_after(seen, timeout).await;
+    }
+
+    async fn with_incidents(&self, events: Vec<IncidentEvent>) -> Result<Vec<EventWithIncident>, IncidentError> {
+        if events.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut ids: Vec<IncidentId> = events.iter().map(|e| e.incident_id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let incidents = self.incidents.find_many(&ids).await?;
+        Ok(events
+            .into_iter()
+            .filter_map(|event| {
+                let incident = incidents.get(&event.incident_id)?.clone();
+                Some(EventWithIncident { event, incident })
+            })
+            .collect())
+    }
+
     fn next_version(&self, current: &Incident) -> Incident {
         let mut next = current.clone();
         next.version = current.version + 1;
@@ -644,6 +759,13 @@ pub fn visible_to(viewer: &Viewer, incident: &Incident) -> bool {
             incident.owner_id == Some(me) || incident.reported_by == me || incident.participants.contains(&me)
         }
     }
+}
+
+/// Whether a subscriber following `scope` is shown this event: it is in the scope and the
+/// subscriber may see its incident as it stands now.
+#[must_use]
+pub fn may_follow(viewer: &Viewer, scope: &EventScope, event: &EventWithIncident) -> bool {
+    scope.covers(&event.event) && visible_to(viewer, &event.incident)
 }
 
 fn readable(viewer: &Viewer, keys: &[VisibleIncident]) -> Vec<IncidentId> {

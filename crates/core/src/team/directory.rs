@@ -180,6 +180,26 @@ impl DirectoryService {
         Self { repo, clock }
     }
 
+    /// The caller as they stand now, for long-lived connections: `None` once the token they
+    /// connected with is revoked or expired; otherwise the same caller with their current teams.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub async fn refresh(&self, viewer: &Viewer) -> Result<Option<Viewer>, IncidentError> {
+        if let Some(token) = viewer.token_id {
+            let now = self.clock.now();
+            let valid = self.repo.token(token).await?.is_some_and(|t| {
+                t.person == viewer.person_id() && t.revoked_at.is_none() && t.expires_at.is_none_or(|at| at > now)
+            });
+            if !valid {
+                return Ok(None);
+            }
+        }
+        let mut refreshed = viewer.clone();
+        refreshed.memberships = self.repo.memberships(viewer.person_id()).await?;
+        Ok(Some(refreshed))
+    }
+
     fn actor(viewer: &Viewer) -> Actor {
         Actor { person: viewer.person_id(), token: viewer.token_id, request_id: viewer.request_id.clone() }
     }

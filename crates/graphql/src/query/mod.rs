@@ -92,6 +92,13 @@ impl QueryRoot {
         Ok(TeamDashboard { dashboard, catalog: services.incidents.catalog() })
     }
 
+    /// The cursor of the last committed incident event. Read it with the data a screen shows,
+    /// then subscribe to `incidentEvents(after: …)` with it to receive every change from there.
+    async fn event_cursor(&self, ctx: &Context<'_>) -> ApiResult<String> {
+        ctx.viewer()?;
+        Ok(ctx.services()?.incidents.event_head().await?.cursor())
+    }
+
     /// Who you are, and your teams and roles.
     async fn me(&self, ctx: &Context<'_>) -> ApiResult<ViewerInfo> {
         viewer::me(ctx)

@@ -4,6 +4,7 @@ pub mod action;
 pub mod catalog;
 pub mod dashboard;
 pub mod enums;
+pub mod event;
 pub(crate) mod ids;
 pub mod incident;
 pub mod input;

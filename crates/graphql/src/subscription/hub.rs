@@ -1,0 +1,134 @@
+//! The fan-out: one task per server follows the event log (woken by the storage's signal, with a
+//! poll as a safety net) and broadcasts each event, with its incident, to this server's
+//! subscribers. Each subscriber may fall at most `buffer` events behind; past that its receiver
+//! reports the loss, never a silent gap.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
+
+use taio_core::incident::{EventPosition, EventWithIncident, IncidentService, MAX_EVENT_BATCH};
+use tokio::sync::broadcast;
+
+/// How the fan-out runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HubOptions {
+    /// How many events a subscriber may fall behind before it is told to resume.
+    pub buffer: usize,
+    /// Longest wait between two reads of the log when no wake-up comes.
+    pub poll: Duration,
+    /// How often a subscription checks that its token is still valid and its teams still its own.
+    pub recheck: Duration,
+}
+
+impl Default for HubOptions {
+    fn default() -> Self {
+        Self { buffer: 1024, poll: Duration::from_secs(1), recheck: Duration::from_secs(30) }
+    }
+}
+
+/// One server's event fan-out. Cloning shares it.
+#[derive(Clone)]
+pub struct EventHub {
+    sender: broadcast::Sender<Arc<EventWithIncident>>,
+    options: HubOptions,
+    active: Arc<AtomicI64>,
+    delivered_up_to: Arc<AtomicI64>,
+}
+
+impl std::fmt::Debug for EventHub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventHub")
+            .field("options", &self.options)
+            .field("subscriptions", &self.active_subscriptions())
+            .finish_non_exhaustive()
+    }
+}
+
+impl EventHub {
+    /// Starts following the log from its current head, in a task of the current Tokio runtime.
+    #[must_use]
+    pub fn start(incidents: IncidentService, options: HubOptions) -> Self {
+        let (sender, _) = broadcast::channel(options.buffer.max(1));
+        let hub =
+            Self { sender, options, active: Arc::new(AtomicI64::new(0)), delivered_up_to: Arc::new(AtomicI64::new(0)) };
+        tokio::spawn(follow(incidents, hub.sender.clone(), options, Arc::clone(&hub.delivered_up_to)));
+        hub
+    }
+
+    /// A receiver of every event broadcast from now on.
+    pub(crate) fn subscribe(&self) -> broadcast::Receiver<Arc<EventWithIncident>> {
+        self.sender.subscribe()
+    }
+
+    /// The options it runs with.
+    #[must_use]
+    pub fn options(&self) -> HubOptions {
+        self.options
+    }
+
+    /// How many subscriptions are open on this server.
+    #[must_use]
+    pub fn active_subscriptions(&self) -> i64 {
+        self.active.load(Ordering::Relaxed)
+    }
+
+    /// The position of the last event broadcast.
+    #[must_use]
+    pub fn broadcast_up_to(&self) -> EventPosition {
+        EventPosition::from_stored(self.delivered_up_to.load(Ordering::Relaxed))
+    }
+
+    /// Counts a subscription as open until the guard is dropped.
+    pub(crate) fn open(&self) -> OpenSubscription {
+        self.active.fetch_add(1, Ordering::Relaxed);
+        OpenSubscription(Arc::clone(&self.active))
+    }
+}
+
+/// An open subscription, counted until dropped.
+pub(crate) struct OpenSubscription(Arc<AtomicI64>);
+
+impl Drop for OpenSubscription {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+async fn follow(
+    incidents: IncidentService,
+    sender: broadcast::Sender<Arc<EventWithIncident>>,
+    options: HubOptions,
+    delivered_up_to: Arc<AtomicI64>,
+) {
+    let mut last = loop {
+        match incidents.event_head().await {
+            Ok(head) => break head,
+            Err(error) => {
+                tracing::warn!(?error, "event fan-out cannot read the log head; retrying");
+                tokio::time::sleep(options.poll).await;
+            }
+        }
+    };
+    delivered_up_to.store(last.value(), Ordering::Relaxed);
+    loop {
+        match incidents.feed_after(last, MAX_EVENT_BATCH).await {
+            Ok((events, read_up_to)) => {
+                let full = read_up_to.value() - last.value() >= i64::try_from(MAX_EVENT_BATCH).unwrap_or(i64::MAX);
+                for event in events {
+                    // No receivers is not an error: nobody is subscribed right now.
+                    let _ = sender.send(Arc::new(event));
+                }
+                last = read_up_to;
+                delivered_up_to.store(last.value(), Ordering::Relaxed);
+                if !full {
+                    incidents.wait_for_events(last, options.poll).await;
+                }
+            }
+            Err(error) => {
+                tracing::warn!(?error, "event fan-out cannot read the log; retrying");
+                tokio::time::sleep(options.poll).await;
+            }
+        }
+    }
+}
