@@ -61,7 +61,7 @@ fn request_state(services: &Services, viewer: Viewer) -> RequestState {
     let spawn = |future| {
         tokio::spawn(future);
     };
-    let state = RequestState {
+    RequestState {
         actions: DataLoader::with_cache(
             ActionLoader::new(services.incidents.clone(), viewer.clone()),
             spawn,
@@ -75,8 +75,7 @@ fn request_state(services: &Services, viewer: Viewer) -> RequestState {
         people: DataLoader::with_cache(PersonLoader::new(Arc::clone(&services.teams)), spawn, HashMapCache::default()),
         teams: DataLoader::with_cache(TeamLoader::new(Arc::clone(&services.teams)), spawn, HashMapCache::default()),
         viewer,
-    };
-    state
+    }
 }
 
 /// Fallible access to context data.

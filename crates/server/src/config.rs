@@ -87,6 +87,23 @@ pub enum BenchCommand {
         #[command(flatten)]
         database: DatabaseArgs,
     },
+    /// Record actions from concurrent writers while subscribers follow the event fan-out; print
+    /// throughput beside the first writer count's (the baseline, timed in the same run) and the
+    /// time from a write's return to its event reaching a subscriber beside the write's own time.
+    Events {
+        /// Concurrent writer counts to measure, comma-separated; the first is the baseline.
+        #[arg(long, value_delimiter = ',', default_value = "1,4,16")]
+        writers: Vec<usize>,
+        /// Actions each writer records per step.
+        #[arg(long, default_value_t = 300)]
+        actions: usize,
+        /// Subscribers following the fan-out.
+        #[arg(long, default_value_t = 50)]
+        subscribers: usize,
+        /// The database (use an empty one; it refuses a database with real incidents).
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
 }
 
 /// `taio audit …`

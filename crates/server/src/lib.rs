@@ -5,6 +5,7 @@
 pub mod app;
 mod assets;
 pub mod bench;
+pub mod bench_events;
 pub mod bootstrap;
 pub mod config;
 pub mod edge;

@@ -88,6 +88,14 @@ async fn run(command: Command) -> Result<(), String> {
             db.close().await;
             result
         }
+        Command::Bench(taio_server::config::BenchCommand::Events { writers, actions, subscribers, database }) => {
+            let db = open(&database).await?;
+            db.listen_for_events();
+            let settings = taio_server::bench_events::EventBenchSettings { writers, actions, subscribers };
+            let result = taio_server::bench_events::events(&db, clock, &settings, say).await;
+            db.close().await;
+            result
+        }
         Command::Audit(AuditCommand::Verify { database }) => {
             let db = open(&database).await?;
             let report = db.verify_audit().await.map_err(|e| format!("cannot read the audit trail: {e}"))?;

@@ -597,6 +597,8 @@ mod tests {
                 OpenIncidentCount { team: "SOC".into(), stage: "D1".into(), severity: None, count: 2 },
                 OpenIncidentCount { team: "CSIRT".into(), stage: "D3".into(), severity: Some("HIGH".into()), count: 1 },
             ]),
+            subscriptions: 4,
+            events_broadcast: 812,
         };
         let text = Metrics::default().render(&snapshot);
         for line in [
@@ -606,6 +608,9 @@ mod tests {
             "taio_db_pool_connections{state=\"in_use\"} 1\n",
             "taio_db_pool_max_connections 10\n",
             "taio_db_statements_total 7\n",
+            "taio_subscriptions_active 4\n",
+            "taio_event_log_position 812\n",
+            "taio_websocket_connections 0\n",
             "taio_db_up 1\n",
             "# TYPE taio_open_incidents gauge\n",
         ] {

@@ -71,6 +71,7 @@ const RULES: &[(&str, [Outcome; 6])] = &[
     //                                    viewer  responder lead    admin   outsider anonymous
     ("Query.apiTokens",                  [DENIED, OK,       DENIED, OK,     DENIED,  NO_TOKEN]),
     ("Query.catalog",                    [OK,     OK,       OK,     OK,     OK,      NO_TOKEN]),
+    ("Query.eventCursor",                [OK,     OK,       OK,     OK,     OK,      NO_TOKEN]),
     ("Query.incident",                   [OK,     OK,       OK,     ABSENT, ABSENT,  NO_TOKEN]),
     ("Query.incidentByKey",              [OK,     OK,       OK,     ABSENT, ABSENT,  NO_TOKEN]),
     ("Query.incidents",                  [OK,     OK,       OK,     HIDDEN, HIDDEN,  NO_TOKEN]),
@@ -242,6 +243,11 @@ impl World {
             "Query.catalog" => {
                 let reply = b.post(token, "{ catalog { services { code } } }", json!({})).await;
                 let effect = reply.data("catalog")["services"].as_array().is_some_and(|s| s.len() == 64);
+                (reply, effect)
+            }
+            "Query.eventCursor" => {
+                let reply = b.post(token, "{ eventCursor }", json!({})).await;
+                let effect = reply.data("eventCursor").as_str().is_some_and(|c| c.starts_with("ev:"));
                 (reply, effect)
             }
             "Query.incident" => {

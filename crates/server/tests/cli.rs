@@ -64,6 +64,7 @@ fn every_command_has_help() {
         &["audit", "verify", "--help"],
         &["db", "--help"],
         &["db", "grants", "--help"],
+        &["bench", "events", "--help"],
     ] {
         let output = taio(args);
         assert!(output.status.success(), "taio {args:?}: {}", stderr(&output));
@@ -185,6 +186,23 @@ async fn a_token_listed_by_the_cli_can_be_revoked_by_it_and_stops_working() {
     assert_eq!(unknown.status.code(), Some(1), "an unknown token is an error");
     let verify = taio(&["audit", "verify", "--database-url", &url]);
     assert!(stdout(&verify).contains("audit trail intact"), "the revocation is audited: {}", stdout(&verify));
+}
+
+#[test]
+fn the_event_benchmark_prints_a_line_per_writer_count() {
+    let file = SqliteFile::new();
+    let url = file.url();
+    let args = ["bench", "events", "--writers", "1,3", "--actions", "6", "--subscribers", "2", "--database-url", &url];
+    let run = taio(&args);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let out = stdout(&run);
+    let rows: Vec<Vec<&str>> =
+        out.lines().filter(|l| l.starts_with("1\t") || l.starts_with("3\t")).map(|l| l.split('\t').collect()).collect();
+    assert_eq!(rows.len(), 2, "one line per writer count: {out}");
+    assert_eq!(rows[0][2], "1.00", "the first writer count is the baseline: {out}");
+    assert!(rows.iter().all(|r| r.len() == 8 && r[1].parse::<f64>().is_ok_and(|rate| rate > 0.0)), "{out}");
+    let again = taio(&args);
+    assert!(again.status.success(), "its own incidents do not count as real ones: {}", stderr(&again));
 }
 
 #[test]

@@ -56,8 +56,10 @@ impl EventHub {
         hub
     }
 
-    /// A receiver of every event broadcast from now on.
-    pub(crate) fn subscribe(&self) -> broadcast::Receiver<Arc<EventWithIncident>> {
+    /// A receiver of every event broadcast from now on, unfiltered: subscriptions check
+    /// [`taio_core::incident::may_follow`] on each.
+    #[must_use]
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<EventWithIncident>> {
         self.sender.subscribe()
     }
 
