@@ -78,6 +78,7 @@ pub struct Database {
     pub(crate) conn: DatabaseConnection,
     statements: Arc<AtomicU64>,
     signal: crate::EventSignal,
+    url: Arc<str>,
 }
 
 impl Database {
@@ -110,7 +111,7 @@ impl Database {
         conn.set_metric_callback(move |_| {
             counter.fetch_add(1, Ordering::Relaxed);
         });
-        Ok(Self { conn, statements, signal: crate::EventSignal::default() })
+        Ok(Self { conn, statements, signal: crate::EventSignal::default(), url: Arc::from(config.url.as_str()) })
     }
 
     /// Brings the schema up to date.
@@ -174,13 +175,15 @@ impl Database {
     }
 
     /// Starts following other servers' events: on PostgreSQL a task listens for
-    /// [`crate::NOTIFY_CHANNEL`] and wakes this process's readers; on SQLite (one process) this
-    /// process's own commits are all there is, and nothing is started. Call once, from a Tokio
-    /// runtime.
-    pub fn listen_for_events(&self) {
+    /// [`crate::NOTIFY_CHANNEL`] on a connection of its own, outside the pool (to `listen_url`
+    /// when given, e.g. straight to PostgreSQL when the pool goes through a transaction pooler;
+    /// else to the pool's database), and wakes this process's readers; on SQLite (one process)
+    /// this process's own commits are all there is, and nothing is started. Call once, from a
+    /// Tokio runtime.
+    pub fn listen_for_events(&self, listen_url: Option<&str>) {
         if self.backend() == Backend::Postgres {
-            let pool = self.conn.get_postgres_connection_pool().clone();
-            tokio::spawn(crate::events::listen(pool, self.signal.clone()));
+            let url = listen_url.map_or_else(|| self.url.to_string(), str::to_owned);
+            tokio::spawn(crate::events::listen(url, self.signal.clone()));
         }
     }
 

@@ -210,13 +210,13 @@ impl EventLog for SqlEvents {
     }
 }
 
-/// Listens on [`NOTIFY_CHANNEL`] and raises `signal` for every notification, reconnecting with
-/// a pause when the connection drops (and poking the signal then, since notifications sent while
-/// it was down are lost). Runs until the process ends.
-pub(crate) async fn listen(pool: sea_orm::sqlx::PgPool, signal: EventSignal) {
+/// Listens on [`NOTIFY_CHANNEL`] over its own connection to `url` and raises `signal` for every
+/// notification, reconnecting with a pause when the connection drops (and poking the signal
+/// then, since notifications sent while it was down are lost). Runs until the process ends.
+pub(crate) async fn listen(url: String, signal: EventSignal) {
     use sea_orm::sqlx::postgres::PgListener;
     loop {
-        let mut listener = match PgListener::connect_with(&pool).await {
+        let mut listener = match PgListener::connect(&url).await {
             Ok(listener) => listener,
             Err(error) => {
                 tracing::warn!(%error, "event listener cannot connect; retrying");

@@ -239,7 +239,7 @@ async fn a_commit_on_one_server_wakes_a_reader_on_another_through_notify() {
     let Some(db) = postgres().await else { return };
     let fixture = team_fixture(&db.database, "SOC").await;
     let other = Database::connect(&DatabaseConfig::new(db.url.as_str())).await.unwrap();
-    other.listen_for_events();
+    other.listen_for_events(None);
     let log = other.events();
     let seen = log.head().await.unwrap();
     // The listener needs a moment to LISTEN; until then only the poll would find the event.

@@ -1,6 +1,7 @@
 // The team dashboard: reads teamDashboard, the open incidents and the catalog from /graphql with
-// the API token shared with GraphiQL (localStorage 'taio.token'), renders them in Japanese or
-// English, and refreshes every 30 seconds without reloading the page.
+// the API token shared with GraphiQL (localStorage 'taio.token') and renders them in Japanese or
+// English. It follows the team's incident events over the WebSocket (live.js) and refreshes, without
+// reloading the page, when they arrive; while that connection is down it polls every 30 seconds.
 (function () {
   'use strict';
 
@@ -10,6 +11,12 @@
   const DAYS_KEY = 'taio.dashboard.days';
   const ENDPOINT = '/graphql';
   const POLL_MS = 30000;
+  // Ages and running SLA clocks move without any event: even while live, refresh this often.
+  const LIVE_POLL_MS = 300000;
+  // A burst of events (a bulk import, a lead closing a dozen duplicates) costs one refresh: wait a
+  // moment for the rest of it, and start refreshes at least this far apart.
+  const LIVE_SETTLE_MS = 250;
+  const LIVE_SPACING_MS = 1500;
   const CARDS_PER_STAGE = 8;
   const DAY_MS = 86400000;
 
@@ -43,6 +50,14 @@
       replaceToken: 'Paste a new token to replace it',
       updated: 'Updated {time}',
       loading: 'Loading…',
+      liveConnecting: 'Connecting…',
+      liveLive: 'Live',
+      liveReconnecting: 'Reconnecting…',
+      liveStopped: 'Live updates off',
+      liveConnectingNote: 'Opening the live connection.',
+      liveLiveNote: 'Changes appear as they happen.',
+      liveReconnectingNote: 'Refreshing every {seconds} seconds until live updates are back.',
+      liveStoppedNote: 'Refreshing every {seconds} seconds. Press Refresh to try live updates again.',
       signIn: 'Paste an API token in the bar above and press Save to see your team’s dashboard.',
       rejected: 'The saved token was refused. Paste a valid API token and press Save.',
       noTeams: 'This token’s person belongs to no team.',
@@ -144,6 +159,14 @@
       replaceToken: '置き換えるトークンを貼り付け',
       updated: '{time} 更新',
       loading: '読み込み中…',
+      liveConnecting: '接続中…',
+      liveLive: 'ライブ',
+      liveReconnecting: '再接続中…',
+      liveStopped: 'ライブ更新停止',
+      liveConnectingNote: 'ライブ接続を開いています。',
+      liveLiveNote: '変更は発生と同時に反映されます。',
+      liveReconnectingNote: 'ライブ更新が復旧するまで {seconds} 秒ごとに更新します。',
+      liveStoppedNote: '{seconds} 秒ごとに更新します。「更新」を押すとライブ更新を再試行します。',
       signIn: '上のバーに API トークンを貼り付けて「保存」を押すと、チームのダッシュボードが表示されます。',
       rejected: '保存されたトークンは拒否されました。有効な API トークンを貼り付けて「保存」を押してください。',
       noTeams: 'このトークンの利用者はどのチームにも所属していません。',
@@ -236,7 +259,10 @@
 }`;
 
   const STATS = 'count medianSeconds p90Seconds';
+  // eventCursor comes first so that it is read no later than the figures: an event that commits
+  // meanwhile is then replayed (one refresh too many) rather than missed.
   const DASHBOARD_QUERY = `query Dashboard($team: ID!, $from: DateTime) {
+  eventCursor
   teamDashboard(teamId: $team, from: $from) {
     from to generatedAt openIncidents
     backlogBySeverity { severity count }
@@ -264,6 +290,10 @@
   }
 }`;
 
+  const LIVE_QUERY = `subscription DashboardEvents($team: ID!, $after: String) {
+  incidentEvents(teamId: $team, after: $after) { cursor kind incidentId }
+}`;
+
   const $ = (id) => document.getElementById(id);
   const ui = {
     main: $('dash'),
@@ -275,6 +305,8 @@
     langEn: $('lang-en'),
     refresh: $('refresh'),
     updated: $('updated'),
+    live: $('live-status'),
+    liveLabel: $('live-label'),
     tokenForm: $('token-form'),
     token: $('token'),
     tokenClear: $('token-clear'),
@@ -290,6 +322,19 @@
     problem: null,
     seq: 0,
     timer: null,
+    busy: false,
+    refreshedAt: 0,
+    live: {
+      follower: null,
+      team: null,
+      phase: 'off',
+      events: 0,
+      timer: null,
+      // Events came while the tab was hidden: refresh when it is shown.
+      missed: false,
+      // Events came during a refresh that may have read the figures before them.
+      again: false,
+    },
   };
 
   // ---- storage ----------------------------------------------------------------------------
@@ -454,6 +499,7 @@
     ui.langEn.setAttribute('aria-pressed', String(state.lang === 'en'));
     renderToken();
     renderStatus();
+    renderLive();
     renderMessage();
     render();
   }
@@ -473,6 +519,23 @@
     } else {
       ui.updated.textContent = '';
     }
+  }
+
+  // `data-state` is the follower's state (off, connecting, live, reconnecting, stopped) and
+  // `data-events` the events received since the page loaded, for tests and the curious.
+  function renderLive() {
+    const { phase, events } = state.live;
+    ui.live.dataset.state = phase;
+    ui.live.dataset.events = String(events);
+    ui.live.hidden = phase === 'off';
+    if (phase === 'off') {
+      ui.liveLabel.textContent = '';
+      ui.live.removeAttribute('title');
+      return;
+    }
+    const key = `live${phase[0].toUpperCase()}${phase.slice(1)}`;
+    ui.liveLabel.textContent = t(key);
+    ui.live.title = t(`${key}Note`, { seconds: num(POLL_MS / 1000) });
   }
 
   function renderMessage() {
@@ -1146,6 +1209,7 @@
     if (FATAL.includes(state.problem.key)) {
       state.data = null;
       state.loadedAt = null;
+      stopLive();
     }
     setPhase(state.problem.key === 'signIn' ? 'signed-out' : 'error');
     renderMessage();
@@ -1156,6 +1220,9 @@
   async function start() {
     const seq = ++state.seq;
     clearTimeout(state.timer);
+    state.timer = null;
+    state.busy = false;
+    stopLive();
     state.data = null;
     state.teams = [];
     renderTeams();
@@ -1177,14 +1244,24 @@
     }
   }
 
-  async function refresh() {
+  // `retryLive`: the reader asked, so a follower that gave up gets another chance.
+  async function refresh(retryLive) {
     if (!state.teams.length) {
       return;
     }
     const seq = ++state.seq;
     clearTimeout(state.timer);
+    state.timer = null;
+    // Whatever the events so far changed, this read includes.
+    clearTimeout(state.live.timer);
+    state.live.timer = null;
+    state.live.missed = false;
+    state.live.again = false;
+    state.busy = true;
+    state.refreshedAt = Date.now();
+    const team = ui.team.value;
     const days = Number(ui.period.value) || 90;
-    const variables = { team: ui.team.value, from: new Date(Date.now() - days * DAY_MS).toISOString() };
+    const variables = { team, from: new Date(Date.now() - days * DAY_MS).toISOString() };
     setPhase('loading');
     try {
       const data = await graphql(DASHBOARD_QUERY, variables);
@@ -1197,21 +1274,117 @@
       renderMessage();
       render();
       setPhase('ready');
+      followTeam(team, data.eventCursor, retryLive === true);
     } catch (error) {
       fail(error, seq);
     }
-    if (seq === state.seq && !(state.problem && FATAL.includes(state.problem.key))) {
-      state.timer = setTimeout(poll, POLL_MS);
+    if (seq === state.seq) {
+      state.busy = false;
+      schedulePoll();
+      if (state.live.again) {
+        state.live.again = false;
+        eventArrived();
+      }
     }
+  }
+
+  function schedulePoll() {
+    clearTimeout(state.timer);
+    state.timer = null;
+    if (!state.teams.length || (state.problem && FATAL.includes(state.problem.key))) {
+      return;
+    }
+    state.timer = setTimeout(poll, state.live.phase === 'live' ? LIVE_POLL_MS : POLL_MS);
   }
 
   function poll() {
     // A hidden tab catches up when it is shown again.
     if (document.hidden) {
-      state.timer = setTimeout(poll, POLL_MS);
+      schedulePoll();
       return;
     }
     refresh();
+  }
+
+  // Keeps one follower on the shown team, started from the cursor read with the figures on screen.
+  function followTeam(team, cursor, retry) {
+    const live = state.live;
+    if (!window.TaioLive || !cursor) {
+      return;
+    }
+    if (live.follower && live.team === team && !(retry && live.phase === 'stopped')) {
+      return;
+    }
+    stopLive();
+    const follower = window.TaioLive.follow({
+      query: LIVE_QUERY,
+      operationName: 'DashboardEvents',
+      variables: { team },
+      after: cursor,
+      token: () => load(TOKEN_KEY),
+      onEvent: () => {
+        if (live.follower === follower) {
+          live.events += 1;
+          renderLive();
+          eventArrived();
+        }
+      },
+      onState: (phase, info) => {
+        if (live.follower === follower) {
+          liveState(phase, info);
+        }
+      },
+    });
+    live.follower = follower;
+    live.team = team;
+    liveState(follower.state, {});
+  }
+
+  function stopLive() {
+    const live = state.live;
+    if (live.follower) {
+      live.follower.stop();
+    }
+    clearTimeout(live.timer);
+    Object.assign(live, { follower: null, team: null, timer: null, missed: false, again: false });
+    liveState('off', {});
+  }
+
+  function liveState(phase, info) {
+    const live = state.live;
+    const wasLive = live.phase === 'live';
+    live.phase = phase;
+    renderLive();
+    // Polling picks up the slack while the connection is down, and steps back once it is live.
+    if (wasLive !== (phase === 'live') && state.timer !== null) {
+      schedulePoll();
+    }
+    // A refused token or a lost team shows up in the figures' own request, which says so.
+    if (phase === 'stopped' && ['UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND'].includes(info.code)) {
+      refresh();
+    }
+  }
+
+  function eventArrived() {
+    const live = state.live;
+    if (document.hidden) {
+      live.missed = true;
+      return;
+    }
+    if (live.timer !== null) {
+      return;
+    }
+    const wait = Math.max(LIVE_SETTLE_MS, state.refreshedAt + LIVE_SPACING_MS - Date.now());
+    live.timer = setTimeout(() => {
+      live.timer = null;
+      // Starting another read would discard the one under way; on a slow dashboard and a steady
+      // trickle of events none would ever finish.
+      if (state.busy) {
+        live.again = true;
+      } else {
+        refresh();
+      }
+    }, wait);
   }
 
   // ---- events -----------------------------------------------------------------------------
@@ -1238,6 +1411,9 @@
 
   ui.team.addEventListener('change', () => {
     store(TEAM_KEY, ui.team.value);
+    // The old team's events would only trigger needless refreshes; the new team's follower starts
+    // from the cursor read with its figures.
+    stopLive();
     refresh();
   });
 
@@ -1248,7 +1424,7 @@
 
   ui.refresh.addEventListener('click', () => {
     if (state.teams.length) {
-      refresh();
+      refresh(true);
     } else {
       start();
     }
@@ -1266,7 +1442,11 @@
   }
 
   document.addEventListener('visibilitychange', () => {
-    if (!document.hidden && state.loadedAt && Date.now() - state.loadedAt.getTime() >= POLL_MS) {
+    if (document.hidden || !state.loadedAt) {
+      return;
+    }
+    const every = state.live.phase === 'live' ? LIVE_POLL_MS : POLL_MS;
+    if (state.live.missed || Date.now() - state.loadedAt.getTime() >= every) {
       refresh();
     }
   });

@@ -19,6 +19,11 @@ const ASSETS: &[Asset] = &[
     },
     Asset { path: "taio.css", content_type: "text/css; charset=utf-8", body: include_bytes!("../assets/taio.css") },
     Asset {
+        path: "live.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../assets/live.js"),
+    },
+    Asset {
         path: "dashboard.js",
         content_type: "text/javascript; charset=utf-8",
         body: include_bytes!("../assets/dashboard.js"),
@@ -57,7 +62,9 @@ pub(crate) const GRAPHIQL_HTML: &str = include_str!("../assets/graphiql.html");
 pub(crate) const DASHBOARD_HTML: &str = include_str!("../assets/dashboard.html");
 
 /// Content-Security-Policy of Taiō's pages: everything from this origin, fonts also from `data:`
-/// (GraphiQL's stylesheet embeds them), no framing.
+/// (GraphiQL's stylesheet embeds them), no framing. `connect-src 'self'` also admits the pages'
+/// WebSocket to `/graphql/ws`: since CSP Level 3, `'self'` matches `ws:` and `wss:` on the page's
+/// own host and port, so no other socket can be opened.
 pub(crate) const PAGE_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; font-src 'self' data:; \
      img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 

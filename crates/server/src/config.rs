@@ -129,6 +129,11 @@ pub struct DatabaseArgs {
     /// Most database connections in the pool.
     #[arg(long, env = "TAIO_DATABASE_MAX_CONNECTIONS", default_value_t = 10)]
     pub database_max_connections: u32,
+    /// PostgreSQL only: where the event listener connects for `LISTEN` (one connection, outside
+    /// the pool), when `--database-url` goes through a pooler in transaction mode, which cannot
+    /// pass notifications; the database URL itself when not given.
+    #[arg(long, env = "TAIO_DATABASE_LISTEN_URL", hide_env_values = true)]
+    pub database_listen_url: Option<String>,
 }
 
 impl std::fmt::Debug for DatabaseArgs {
@@ -136,6 +141,7 @@ impl std::fmt::Debug for DatabaseArgs {
         f.debug_struct("DatabaseArgs")
             .field("database_url", &taio_persistence::redact_url(&self.database_url))
             .field("database_max_connections", &self.database_max_connections)
+            .field("database_listen_url", &self.database_listen_url.as_deref().map(taio_persistence::redact_url))
             .finish()
     }
 }

@@ -32,6 +32,9 @@ pub const DEFAULT_EVENTS_POLL: Duration = Duration::from_secs(1);
 /// Default `--subscription-recheck`.
 pub const DEFAULT_SUBSCRIPTION_RECHECK: Duration = Duration::from_secs(30);
 
+/// Default `--websocket-init-timeout`.
+pub const DEFAULT_WEBSOCKET_INIT_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Edge settings of `taio serve`.
 #[derive(Debug, Args, Clone, PartialEq, Eq)]
 pub struct EdgeArgs {
@@ -116,6 +119,9 @@ pub struct EdgeArgs {
     /// the caller's.
     #[arg(long, env = "TAIO_SUBSCRIPTION_RECHECK", default_value = "30s", value_parser = parse_duration)]
     pub subscription_recheck: Duration,
+    /// How long a WebSocket connection may take to send `connection_init` before it is dropped.
+    #[arg(long, env = "TAIO_WEBSOCKET_INIT_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    pub websocket_init_timeout: Duration,
 }
 
 /// The bearer token that guards `/metrics`; never printed.
@@ -177,6 +183,7 @@ impl Default for EdgeArgs {
             subscription_buffer: DEFAULT_SUBSCRIPTION_BUFFER,
             events_poll: DEFAULT_EVENTS_POLL,
             subscription_recheck: DEFAULT_SUBSCRIPTION_RECHECK,
+            websocket_init_timeout: DEFAULT_WEBSOCKET_INIT_TIMEOUT,
         }
     }
 }

@@ -40,7 +40,7 @@ const DRAIN_BYTES: usize = 16 * 1024 * 1024;
 const DRAIN_TIME: Duration = Duration::from_secs(5);
 
 /// The code of a request refused by a limit on its document.
-const QUERY_TOO_COMPLEX: &str = "QUERY_TOO_COMPLEX";
+pub(crate) const QUERY_TOO_COMPLEX: &str = "QUERY_TOO_COMPLEX";
 
 /// The media type a response is written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -514,7 +514,7 @@ fn error_json(error: &ServerError, validation: bool, edge: &EdgeArgs) -> Value {
 /// The limit an async-graphql validation message reports, with its configured maximum. These two
 /// limits need the schema, so async-graphql checks them and gives the errors no code; the others
 /// are checked on the document first. `tests/hostile.rs` fails if an upgrade changes the messages.
-fn schema_limit(message: &str, edge: &EdgeArgs) -> Option<(&'static str, usize)> {
+pub(crate) fn schema_limit(message: &str, edge: &EdgeArgs) -> Option<(&'static str, usize)> {
     match message {
         "Query is too complex." => Some(("complexity", edge.max_complexity)),
         "Query is nested too deep." => Some(("depth", edge.max_depth)),

@@ -4,16 +4,26 @@
 //! `{"Authorization": "Bearer …"}`; browsers cannot set headers on a WebSocket, and no cookie is
 //! involved, so another site's page cannot ride on a user's session.
 
-use async_graphql::Data;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use std::future::Future;
+
 use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
+use async_graphql::{Data, Executor};
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::extract::State;
-use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::ws::{WebSocket, WebSocketUpgrade};
 use axum::response::Response;
+use futures_util::StreamExt as _;
+use futures_util::stream::BoxStream;
 use serde_json::Value;
 use taio_core::RepoError;
 
 use crate::app::AppState;
+use crate::edge::EdgeArgs;
+use crate::graphql_http::{QUERY_TOO_COMPLEX, schema_limit};
+use taio_graphql::TaioSchema;
 
 /// `GET /graphql/ws`: upgrades to a GraphQL WebSocket.
 pub(crate) async fn upgrade(
@@ -22,20 +32,86 @@ pub(crate) async fn upgrade(
     ws: WebSocketUpgrade,
 ) -> Response {
     let max = state.edge.max_body_bytes;
-    ws.protocols(ALL_WEBSOCKET_PROTOCOLS).max_message_size(max).max_frame_size(max).on_upgrade(
-        move |socket| async move {
-            let schema = state.schema.clone();
-            state.metrics.websocket_opened();
-            GraphQLWebSocket::new(socket, schema, protocol)
-                .on_connection_init({
-                    let state = state.clone();
-                    move |payload| connection_init(state, payload)
-                })
-                .serve()
-                .await;
-            state.metrics.websocket_closed();
-        },
-    )
+    ws.protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .max_message_size(max)
+        .max_frame_size(max)
+        .on_upgrade(move |socket| serve(state, protocol, socket))
+}
+
+async fn serve(state: AppState, protocol: GraphQLProtocol, socket: WebSocket) {
+    state.metrics.websocket_opened();
+    let initialised = Arc::new(AtomicBool::new(false));
+    let executor = Coded { schema: state.schema.clone(), edge: Arc::clone(&state.edge) };
+    let connection = GraphQLWebSocket::new(socket, executor, protocol)
+        .on_connection_init({
+            let (state, initialised) = (state.clone(), Arc::clone(&initialised));
+            move |payload| {
+                initialised.store(true, Ordering::Relaxed);
+                connection_init(state, payload)
+            }
+        })
+        .serve();
+    // Sockets that never authenticate must not pile up.
+    let init_deadline = async {
+        tokio::time::sleep(state.edge.websocket_init_timeout).await;
+        if initialised.load(Ordering::Relaxed) {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::select! {
+        () = connection => {}
+        () = init_deadline => tracing::debug!("WebSocket dropped: no connection_init in time"),
+    }
+    state.metrics.websocket_closed();
+}
+
+/// The schema as the WebSocket runs it: errors the schema raised without a code (validation, its
+/// limits) get one, as they do over HTTP.
+#[derive(Clone)]
+struct Coded {
+    schema: TaioSchema,
+    edge: Arc<EdgeArgs>,
+}
+
+impl Executor for Coded {
+    fn execute(&self, request: async_graphql::Request) -> impl Future<Output = async_graphql::Response> + Send {
+        let (schema, edge) = (self.schema.clone(), Arc::clone(&self.edge));
+        async move { with_codes(schema.execute(request).await, &edge) }
+    }
+
+    fn execute_stream(
+        &self,
+        request: async_graphql::Request,
+        session_data: Option<Arc<Data>>,
+    ) -> BoxStream<'static, async_graphql::Response> {
+        let edge = Arc::clone(&self.edge);
+        Executor::execute_stream(&self.schema, request, session_data)
+            .map(move |response| with_codes(response, &edge))
+            .boxed()
+    }
+}
+
+/// Gives every error without `extensions.code` one: `QUERY_TOO_COMPLEX` (with the limit) or
+/// `GRAPHQL_VALIDATION_FAILED` before execution, `INTERNAL_SERVER_ERROR` during it.
+fn with_codes(mut response: async_graphql::Response, edge: &EdgeArgs) -> async_graphql::Response {
+    let before_execution = response.data == async_graphql::Value::Null;
+    for error in &mut response.errors {
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        if extensions.get("code").is_some() {
+            continue;
+        }
+        let validation = before_execution && error.path.is_empty();
+        match schema_limit(&error.message, edge) {
+            Some((limit, max)) if validation => {
+                extensions.set("code", QUERY_TOO_COMPLEX);
+                extensions.set("limit", limit);
+                extensions.set("max", max);
+            }
+            _ if validation => extensions.set("code", "GRAPHQL_VALIDATION_FAILED"),
+            _ => extensions.set("code", "INTERNAL_SERVER_ERROR"),
+        }
+    }
+    response
 }
 
 /// The token a `connection_init` payload carries.
@@ -67,7 +143,7 @@ async fn connection_init(state: AppState, payload: Value) -> async_graphql::Resu
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     use super::token_of;
 
@@ -80,6 +156,4 @@ mod tests {
         assert_eq!(token_of(&json!({})), None);
         assert_eq!(token_of(&Value::Null), None);
     }
-
-    use serde_json::Value;
 }

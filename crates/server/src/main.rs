@@ -90,7 +90,7 @@ async fn run(command: Command) -> Result<(), String> {
         }
         Command::Bench(taio_server::config::BenchCommand::Events { writers, actions, subscribers, database }) => {
             let db = open(&database).await?;
-            db.listen_for_events();
+            db.listen_for_events(database.database_listen_url.as_deref());
             let settings = taio_server::bench_events::EventBenchSettings { writers, actions, subscribers };
             let result = taio_server::bench_events::events(&db, clock, &settings, say).await;
             db.close().await;
@@ -190,7 +190,7 @@ async fn serve(args: ServeArgs, clock: Arc<dyn Clock>) -> Result<(), String> {
     }
     tracing::info!(%address, backend = ?database.backend(), "Taiō listening");
     tracing::info!(edge = ?args.edge, "edge settings");
-    database.listen_for_events();
+    database.listen_for_events(args.database.database_listen_url.as_deref());
     let state = AppState::with_edge(database.clone(), clock, &args.edge);
     axum::serve(listener, app(state)).with_graceful_shutdown(shutdown_signal()).await.map_err(|e| e.to_string())?;
     database.close().await;

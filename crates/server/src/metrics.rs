@@ -467,6 +467,7 @@ pub(crate) async fn count_http(State(state): State<AppState>, request: Request, 
 fn route_of(path: &str) -> Option<&'static str> {
     Some(match path {
         "/graphql" => return None,
+        "/graphql/ws" => "/graphql/ws",
         "/" => "/",
         "/graphiql" => "/graphiql",
         "/dashboard" => "/dashboard",

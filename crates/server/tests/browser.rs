@@ -129,6 +129,65 @@ async fn graphiql_runs_a_query_in_headless_chromium() {
         std::fs::read_to_string(&server_log).unwrap_or_default(),
     );
 
+    // A subscription runs over the WebSocket: an incident reported elsewhere shows in the pane.
+    let subscription = "subscription { incidentEvents { kind incident { title } } }";
+    session
+        .script(
+            "document.querySelector('.graphiql-query-editor .CodeMirror').CodeMirror.setValue(arguments[0]); return null;",
+            json!([subscription]),
+        )
+        .await;
+    session
+        .command(Method::POST, &format!("element/{button}/click"), json!({}))
+        .await
+        .expect("click the execute button");
+    let subscribed = poll(PAGE_TIMEOUT, async || {
+        let metrics = http.get(format!("{origin}/metrics")).send().await.expect("GET /metrics").text().await;
+        metrics.is_ok_and(|m| m.lines().any(|l| l == "taio_subscriptions_active 1"))
+    })
+    .await;
+    if !subscribed {
+        session.save_screenshot(&screenshot.with_file_name("graphiql-subscription.png")).await;
+        let pane = session.script(RESULT_TEXT, json!([])).await;
+        let editor = session
+            .script(
+                "return document.querySelector('.graphiql-query-editor .CodeMirror').CodeMirror.getValue();",
+                json!([]),
+            )
+            .await;
+        panic!("GraphiQL never opened the subscription; the editor holds {editor}, the result pane shows {pane}");
+    }
+    let graphql = |query: &'static str, variables: Value| {
+        let request = http.post(format!("{origin}/graphql")).bearer_auth(&token);
+        async move {
+            let body: Value = request
+                .json(&json!({ "query": query, "variables": variables }))
+                .send()
+                .await
+                .expect("POST /graphql")
+                .json()
+                .await
+                .expect("JSON");
+            assert!(body.get("errors").is_none(), "{body}");
+            body["data"].clone()
+        }
+    };
+    let me = graphql("{ me { teams { team { id } } } }", json!({})).await;
+    let team = me["me"]["teams"][0]["team"]["id"].clone();
+    graphql(
+        "mutation($team: ID!) { reportIncident(input: { teamId: $team, title: \"Seen live in GraphiQL\" }) { id } }",
+        json!({ "team": team }),
+    )
+    .await;
+    let mut live = String::new();
+    let shown = poll(PAGE_TIMEOUT, async || {
+        live = session.script(RESULT_TEXT, json!([])).await.as_str().unwrap_or_default().to_owned();
+        live.contains("Seen live in GraphiQL") && live.contains("REPORTED")
+    })
+    .await;
+    session.save_screenshot(&screenshot.with_file_name("graphiql-subscription.png")).await;
+    assert!(shown, "the subscription's event never showed in the result pane; it shows:\n{live}");
+
     // `data:` URLs (GraphiQL's embedded fonts) are listed too; they never reach the network.
     let entries = session.script(RESOURCE_URLS, json!([])).await;
     let resources: Vec<&str> = entries

@@ -133,6 +133,22 @@ async fn the_dashboard_shows_the_api_figures_in_headless_chromium() {
     let expected = lead.query(DASHBOARD, json!({ "team": team_id })).await["teamDashboard"].clone();
     assert_shows(&session.script(READ_METRICS, json!([])).await, &expected);
 
+    // Live: a change made elsewhere reaches the page over the WebSocket, without Refresh.
+    let live_state = "return document.getElementById('live-status').dataset.state;";
+    let live = session.wait_for(live_state, json!([]), &json!("live"), PAGE_TIMEOUT).await;
+    assert!(live, "the live indicator is {}", session.script(live_state, json!([])).await);
+    let live_events = "return Number(document.getElementById('live-status').dataset.events);";
+    let events_before = session.script(live_events, json!([])).await.as_i64().unwrap();
+    report(&responder, &team, "Reported while the board was open", 5).await;
+    let open_live = (open_now + 1).to_string();
+    let followed = session.wait_for(open_shown, json!([]), &json!(open_live), PAGE_TIMEOUT).await;
+    assert!(followed, "the new incident never appeared without Refresh");
+    let events_after = session.script(live_events, json!([])).await.as_i64().unwrap();
+    assert!(events_after > events_before, "the page counted no live event ({events_before} → {events_after})");
+    assert_eq!(session.script("return window.taioNoReload === true;", json!([])).await, json!(true), "it reloaded");
+    let expected = lead.query(DASHBOARD, json!({ "team": team_id })).await["teamDashboard"].clone();
+    assert_shows(&session.script(READ_METRICS, json!([])).await, &expected);
+
     // The language switch renders the catalog's Japanese titles.
     let d4_ja =
         lead.query("{ catalog { stage(stage: D4) { titleJa } } }", json!({})).await["catalog"]["stage"]["titleJa"]
@@ -184,6 +200,7 @@ async fn the_dashboard_is_served_where_graphiql_is_and_runs_no_inline_code() {
         ("/dashboard", "text/html"),
         ("/assets/dashboard.js", "text/javascript"),
         ("/assets/dashboard.css", "text/css"),
+        ("/assets/live.js", "text/javascript"),
     ] {
         let response = on.http.get(on.url(path)).send().await.expect("GET");
         assert_eq!(response.status(), StatusCode::OK, "{path}");
@@ -193,8 +210,9 @@ async fn the_dashboard_is_served_where_graphiql_is_and_runs_no_inline_code() {
             let policy = header(CONTENT_SECURITY_POLICY);
             assert!(policy.contains("script-src 'self'") && !policy.contains("unsafe-inline"), "{policy}");
             let html = response.text().await.expect("the page");
+            assert!(html.contains(r#"<script src="/assets/live.js" defer></script>"#), "{html}");
             assert!(html.contains(r#"<script src="/assets/dashboard.js" defer></script>"#), "{html}");
-            assert_eq!(html.matches("<script").count(), 1, "one script, from a file: {html}");
+            assert_eq!(html.matches("<script").count(), 2, "two scripts, from files: {html}");
             assert!(!html.contains(" style=") && !html.contains(" onclick="), "no inline style or handler: {html}");
         }
         let refused = off.http.get(off.url(path)).send().await.expect("GET");

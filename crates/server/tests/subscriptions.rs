@@ -335,7 +335,37 @@ async fn subscriptions_refuse_bad_tokens_foreign_teams_and_malformed_cursors_wit
             }
             assert_eq!(client.delivery(WAIT).await, Delivery::Complete, "{b} {variables}");
         }
+        let aliases: String = (0..5_100).map(|n| format!("c{n}: cursor ")).collect();
+        let deep = format!("subscription {{ incidentEvents {{ {aliases}}} }}");
+        for (query, code) in [
+            ("subscription { incidentEvents { noSuchField } }", "GRAPHQL_VALIDATION_FAILED"),
+            (deep.as_str(), "QUERY_TOO_COMPLEX"),
+        ] {
+            client.subscribe("invalid", query, json!({})).await;
+            match client.delivery(WAIT).await {
+                Delivery::Next(payload) => {
+                    assert_eq!(payload["errors"][0]["extensions"]["code"], code, "{b} {query}: {payload}");
+                }
+                other => panic!("{b} {query}: {other:?}"),
+            }
+            assert_eq!(client.delivery(WAIT).await, Delivery::Complete, "{b}");
+        }
         client.close().await;
+    }
+}
+
+#[tokio::test]
+async fn a_connection_that_never_sends_connection_init_is_dropped() {
+    let db = taio_persistence::testing::sqlite().await;
+    let server = Server::start(&db.url, &["--websocket-init-timeout", "1s"]).await;
+    let mut silent = WsClient::handshake(&server.ws_url(), Protocol::TransportWs, None).await;
+    assert_eq!(server.gauge("taio_websocket_connections").await, 1);
+    let answer = silent.message(Duration::from_secs(30)).await;
+    assert!(answer.as_ref().is_none_or(|m| m["type"] == "close"), "dropped without an acknowledgement: {answer:?}");
+    let deadline = Instant::now() + WAIT;
+    while server.gauge("taio_websocket_connections").await != 0 {
+        assert!(Instant::now() < deadline, "the connection was released");
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 

@@ -157,6 +157,14 @@ impl WsClient {
     /// Opens a connection and sends `connection_init` with `payload`, without waiting for the
     /// answer.
     pub async fn open(url: &str, protocol: Protocol, payload: Value, receive_buffer: Option<u32>) -> Self {
+        let mut client = Self::handshake(url, protocol, receive_buffer).await;
+        let init = json!({ "type": "connection_init", "payload": payload });
+        client.socket.send(Message::text(init.to_string())).await.expect("send connection_init");
+        client
+    }
+
+    /// Opens a connection and sends nothing.
+    pub async fn handshake(url: &str, protocol: Protocol, receive_buffer: Option<u32>) -> Self {
         let mut request = url.into_client_request().expect("a WebSocket request");
         request.headers_mut().insert("Sec-WebSocket-Protocol", HeaderValue::from_static(protocol.header()));
         let host = request.uri().authority().expect("an authority").as_str().to_owned();
@@ -166,12 +174,10 @@ impl WsClient {
             socket.set_recv_buffer_size(size).expect("receive buffer");
         }
         let stream = socket.connect(address).await.expect("connect");
-        let (mut socket, response) =
+        let (socket, response) =
             tokio_tungstenite::client_async(request, MaybeTlsStream::Plain(stream)).await.expect("WebSocket handshake");
         let chosen = response.headers().get("sec-websocket-protocol").and_then(|v| v.to_str().ok());
         assert_eq!(chosen, Some(protocol.header()), "the server speaks the protocol asked for");
-        let init = json!({ "type": "connection_init", "payload": payload });
-        socket.send(Message::text(init.to_string())).await.expect("send connection_init");
         Self { socket, protocol }
     }
 
