@@ -11,8 +11,9 @@ use crate::subscription::SubscriptionRoot;
 /// Taiō's schema type.
 pub type TaioSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
-/// Deepest query accepted.
-pub const MAX_DEPTH: usize = 12;
+/// Deepest query accepted: deep enough for the introspection query GraphiQL sends (types nested
+/// nine `ofType` levels under field arguments reach depth 15).
+pub const MAX_DEPTH: usize = 16;
 /// Most complex query accepted.
 pub const MAX_COMPLEXITY: usize = 5_000;
 /// Deepest nesting of selection sets and fragment spreads, checked before validation.

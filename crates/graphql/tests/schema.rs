@@ -45,3 +45,44 @@ async fn every_type_and_field_has_a_description() {
     }
     assert!(missing.is_empty(), "undocumented schema items: {missing:?}");
 }
+
+/// The introspection query GraphiQL sends on load (graphql-js `getIntrospectionQuery` with
+/// deprecated input values and nine levels of `ofType`), for its docs and completion.
+fn graphiql_introspection() -> String {
+    let mut type_ref = String::from("kind name");
+    for _ in 0..9 {
+        type_ref = format!("kind name ofType {{ {type_ref} }}");
+    }
+    format!(
+        "query IntrospectionQuery {{
+          __schema {{
+            queryType {{ name }} mutationType {{ name }} subscriptionType {{ name }}
+            types {{ ...FullType }}
+            directives {{ name description locations args(includeDeprecated: true) {{ ...InputValue }} }}
+          }}
+        }}
+        fragment FullType on __Type {{
+          kind name description
+          fields(includeDeprecated: true) {{
+            name description args(includeDeprecated: true) {{ ...InputValue }}
+            type {{ ...TypeRef }} isDeprecated deprecationReason
+          }}
+          inputFields(includeDeprecated: true) {{ ...InputValue }}
+          interfaces {{ ...TypeRef }}
+          enumValues(includeDeprecated: true) {{ name description isDeprecated deprecationReason }}
+          possibleTypes {{ ...TypeRef }}
+        }}
+        fragment InputValue on __InputValue {{
+          name description type {{ ...TypeRef }} defaultValue isDeprecated deprecationReason
+        }}
+        fragment TypeRef on __Type {{ {type_ref} }}"
+    )
+}
+
+#[tokio::test]
+async fn graphiqls_introspection_query_is_within_the_default_limits() {
+    let response = taio_graphql::schema_builder().finish().execute(graphiql_introspection()).await;
+    assert!(response.errors.is_empty(), "{:?}", response.errors);
+    let data = response.data.into_json().unwrap();
+    assert_eq!(data["__schema"]["subscriptionType"]["name"], "Subscription");
+}
