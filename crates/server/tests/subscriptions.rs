@@ -86,6 +86,14 @@ async fn thousands_of_changes_made_on_one_server_reach_a_subscriber_of_another_i
             made
         }));
     }
+    // A second subscriber joins from the same cursor while the writes go on: it reads its backlog
+    // from the log and then joins the live feed, which by then repeats part of what it read.
+    let backlog = position(&json!(start)) + 600;
+    while position(&json!(cursor(&writer, &token).await)) < backlog {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let mut late = WsClient::connect(&subscribed.ws_url(), Protocol::TransportWs, &token).await;
+    late.subscribe("late", EVENTS, json!({ "team": team, "after": start })).await;
     let mut made: HashSet<Change> = HashSet::new();
     for task in tasks {
         made.extend(task.await.unwrap());
@@ -97,24 +105,12 @@ async fn thousands_of_changes_made_on_one_server_reach_a_subscriber_of_another_i
     let events = client.events(total, WAIT).await;
     let delivered = began.elapsed();
     client.quiet_for(Duration::from_millis(500)).await;
+    let late_events = late.events(total, WAIT).await;
+    late.quiet_for(Duration::from_millis(500)).await;
 
-    let positions: Vec<i64> = events.iter().map(|e| position(&e["cursor"])).collect();
-    let first = position(&json!(start)) + 1;
-    let expected: Vec<i64> = (first..first + i64::try_from(total).unwrap()).collect();
-    assert_eq!(positions, expected, "every event once, in commit order, without a gap");
-    let received: HashSet<Change> = events.iter().map(change_of).collect();
-    assert_eq!(received.len(), total, "no change delivered twice");
-    assert_eq!(received, made, "exactly the changes that were made");
-    let mut versions: BTreeMap<String, Vec<i64>> = BTreeMap::new();
-    for (incident, version) in events.iter().map(change_of) {
-        versions.entry(incident).or_default().push(version);
+    for (who, events) in [("the first subscriber", &events), ("the late subscriber", &late_events)] {
+        assert_exactly_once(who, events, &start, &made);
     }
-    let in_order: Vec<i64> = (1..=2 + ACTIONS).collect();
-    assert!(versions.values().all(|v| *v == in_order), "each incident's events in version order");
-    let kinds = |kind: &str| events.iter().filter(|e| e["kind"] == kind).count();
-    assert_eq!((kinds("REPORTED"), kinds("ACKNOWLEDGED")), (WRITERS, WRITERS));
-    assert_eq!(kinds("ACTION_RECORDED"), WRITERS * usize::try_from(ACTIONS).unwrap());
-    assert!(events.iter().all(|e| e["incident"]["version"].as_i64() >= e["version"].as_i64()));
     assert_eq!(scalar(&db.database, "SELECT COUNT(*) FROM incident_events").await, i64::try_from(total).unwrap());
     println!(
         "{total} changes by {WRITERS} writers on one server: written in {:.2} s ({:.0}/s); \
@@ -124,6 +120,91 @@ async fn thousands_of_changes_made_on_one_server_reach_a_subscriber_of_another_i
         (delivered - written).as_secs_f64() * 1000.0
     );
     client.close().await;
+    late.close().await;
+}
+
+/// `events` are exactly the changes `made`, each once, numbered from just after `start` in
+/// commit order, and each incident's in version order.
+fn assert_exactly_once(who: &str, events: &[Value], start: &str, made: &HashSet<Change>) {
+    let total = made.len();
+    let positions: Vec<i64> = events.iter().map(|e| position(&e["cursor"])).collect();
+    let first = position(&json!(start)) + 1;
+    let expected: Vec<i64> = (first..first + i64::try_from(total).unwrap()).collect();
+    assert_eq!(positions, expected, "{who}: every event once, in commit order, without a gap");
+    let received: HashSet<Change> = events.iter().map(change_of).collect();
+    assert_eq!(received.len(), total, "{who}: no change delivered twice");
+    assert_eq!(&received, made, "{who}: exactly the changes that were made");
+    let mut versions: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    for (incident, version) in events.iter().map(change_of) {
+        versions.entry(incident).or_default().push(version);
+    }
+    for list in versions.values() {
+        let in_order: Vec<i64> = (1..=i64::try_from(list.len()).unwrap()).collect();
+        assert_eq!(*list, in_order, "{who}: each incident's events in version order");
+    }
+    assert!(events.iter().all(|e| e["incident"]["version"].as_i64() >= e["version"].as_i64()), "{who}");
+}
+
+/// Writers on `server`, each reporting an incident and recording `actions` actions on it.
+fn spawn_writers(
+    server: &Server,
+    token: &str,
+    team: &str,
+    writers: usize,
+    actions: i64,
+) -> Vec<tokio::task::JoinHandle<Vec<Change>>> {
+    (0..writers)
+        .map(|n| {
+            let (token, team, address) = (token.to_owned(), team.to_owned(), server.address);
+            tokio::spawn(async move {
+                let server = Server::attach(address);
+                let (incident, _) = report(&server, &token, &team, &format!("Beacon from host {n}")).await;
+                let mut made = vec![(incident.clone(), 1)];
+                for version in 2..2 + actions {
+                    made.push(act(&server, &token, &incident, version).await);
+                }
+                made
+            })
+        })
+        .collect()
+}
+
+/// With its notifications lost (its listener points nowhere), a server still delivers every event,
+/// found by its poll, and a subscriber that catches up from the log faster than that server's
+/// reader follows it skips what the late broadcast repeats.
+#[tokio::test]
+async fn a_server_that_misses_notifications_still_delivers_every_event_once() {
+    let Some(db) = postgres().await else { return };
+    let fixture = team_fixture(&db.database, "SOC").await;
+    let team = fixture.team.id.to_string();
+    let token = fixture.lead.token.clone();
+    let deaf = Server::start(
+        &db.url,
+        &["--database-listen-url", "postgres://postgres@127.0.0.1:1/nowhere", "--events-poll", "2s"],
+    )
+    .await;
+    let writer = Server::start(&db.url, &[]).await;
+    let start = cursor(&writer, &token).await;
+    let mut early = WsClient::connect(&deaf.ws_url(), Protocol::TransportWs, &token).await;
+    early.subscribe("early", EVENTS, json!({ "team": team, "after": start })).await;
+    let tasks = spawn_writers(&writer, &token, &team, 4, 99);
+    while position(&json!(cursor(&writer, &token).await)) < position(&json!(start)) + 150 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let mut late = WsClient::connect(&deaf.ws_url(), Protocol::TransportWs, &token).await;
+    late.subscribe("late", EVENTS, json!({ "team": team, "after": start })).await;
+    let mut made: HashSet<Change> = HashSet::new();
+    for task in tasks {
+        made.extend(task.await.unwrap());
+    }
+    // Once writes stop, the late subscriber has caught up from the log while the deaf server's
+    // reader, polling, broadcasts the last of them afterwards.
+    let late_events = late.events(made.len(), WAIT).await;
+    let early_events = early.events(made.len(), WAIT).await;
+    late.quiet_for(Duration::from_secs(3)).await;
+    early.quiet_for(Duration::from_millis(500)).await;
+    assert_exactly_once("the early subscriber", &early_events, &start, &made);
+    assert_exactly_once("the late subscriber", &late_events, &start, &made);
 }
 
 #[tokio::test]
