@@ -35,6 +35,8 @@ pub(crate) struct RequestState {
     pub transitions: DataLoader<TransitionLoader, HashMapCache>,
     pub people: DataLoader<PersonLoader, HashMapCache>,
     pub teams: DataLoader<TeamLoader, HashMapCache>,
+    /// On a WebSocket connection: how many subscriptions it has open.
+    pub subscriptions: Option<Arc<std::sync::atomic::AtomicUsize>>,
 }
 
 /// Attaches the caller and fresh loaders to a request.
@@ -47,7 +49,8 @@ pub fn prepare_request(request: async_graphql::Request, services: &Services, vie
 /// cache: the connection lives for hours, and each event must show the incident as it is now.
 #[must_use]
 pub fn connection_data(services: &Services, viewer: Viewer) -> async_graphql::Data {
-    let state = request_state(services, viewer);
+    let mut state = request_state(services, viewer);
+    state.subscriptions = Some(Arc::default());
     state.actions.enable_all_cache(false);
     state.transitions.enable_all_cache(false);
     state.people.enable_all_cache(false);
@@ -75,6 +78,7 @@ fn request_state(services: &Services, viewer: Viewer) -> RequestState {
         people: DataLoader::with_cache(PersonLoader::new(Arc::clone(&services.teams)), spawn, HashMapCache::default()),
         teams: DataLoader::with_cache(TeamLoader::new(Arc::clone(&services.teams)), spawn, HashMapCache::default()),
         viewer,
+        subscriptions: None,
     }
 }
 

@@ -27,6 +27,8 @@ pub enum ErrorCode {
     Unavailable,
     /// A subscriber fell too far behind the live events; it resumes from `resumeAfter`.
     SubscriptionLagged,
+    /// A WebSocket connection has as many subscriptions open as it may.
+    TooManySubscriptions,
     /// Anything unexpected.
     InternalServerError,
 }
@@ -45,6 +47,7 @@ impl ErrorCode {
             Self::Conflict => "CONFLICT",
             Self::Unavailable => "UNAVAILABLE",
             Self::SubscriptionLagged => "SUBSCRIPTION_LAGGED",
+            Self::TooManySubscriptions => "TOO_MANY_SUBSCRIPTIONS",
             Self::InternalServerError => "INTERNAL_SERVER_ERROR",
         }
     }
@@ -218,6 +221,8 @@ mod tests {
             assert_eq!(code_of(error.into()).as_deref(), Some(code));
         }
         assert_eq!(code_of(ApiError::unauthenticated()).as_deref(), Some("UNAUTHENTICATED"));
+        let crowded = ApiError::new(ErrorCode::TooManySubscriptions, "no room");
+        assert_eq!(code_of(crowded).as_deref(), Some("TOO_MANY_SUBSCRIPTIONS"));
     }
 
     #[test]

@@ -32,6 +32,8 @@ pub const DEFAULT_EVENTS_POLL: Duration = Duration::from_secs(1);
 /// Default `--subscription-recheck`.
 pub const DEFAULT_SUBSCRIPTION_RECHECK: Duration = Duration::from_secs(30);
 
+/// Default `--max-subscriptions-per-connection`.
+pub const DEFAULT_SUBSCRIPTIONS_PER_CONNECTION: usize = 32;
 /// Default `--websocket-init-timeout`.
 pub const DEFAULT_WEBSOCKET_INIT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -119,6 +121,11 @@ pub struct EdgeArgs {
     /// the caller's.
     #[arg(long, env = "TAIO_SUBSCRIPTION_RECHECK", default_value = "30s", value_parser = parse_duration)]
     pub subscription_recheck: Duration,
+    /// Most subscriptions one WebSocket connection may have open at once; more are refused with
+    /// `TOO_MANY_SUBSCRIPTIONS`.
+    #[arg(long, env = "TAIO_MAX_SUBSCRIPTIONS_PER_CONNECTION", default_value_t = DEFAULT_SUBSCRIPTIONS_PER_CONNECTION,
+          value_parser = parse_per_connection)]
+    pub max_subscriptions_per_connection: usize,
     /// How long a WebSocket connection may take to send `connection_init` before it is dropped.
     #[arg(long, env = "TAIO_WEBSOCKET_INIT_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
     pub websocket_init_timeout: Duration,
@@ -184,6 +191,7 @@ impl Default for EdgeArgs {
             events_poll: DEFAULT_EVENTS_POLL,
             subscription_recheck: DEFAULT_SUBSCRIPTION_RECHECK,
             websocket_init_timeout: DEFAULT_WEBSOCKET_INIT_TIMEOUT,
+            max_subscriptions_per_connection: DEFAULT_SUBSCRIPTIONS_PER_CONNECTION,
         }
     }
 }
@@ -227,6 +235,7 @@ impl EdgeArgs {
             buffer: self.subscription_buffer,
             poll: self.events_poll,
             recheck: self.subscription_recheck,
+            per_connection: self.max_subscriptions_per_connection,
         }
     }
 
@@ -234,6 +243,14 @@ impl EdgeArgs {
     pub fn apply_to(&self, config: &mut DatabaseConfig) {
         config.acquire_timeout = self.database_acquire_timeout;
         config.statement_timeout = self.database_statement_timeout;
+    }
+}
+
+/// Parses a per-connection subscription limit: 1 to 1,000.
+fn parse_per_connection(value: &str) -> Result<usize, String> {
+    match value.trim().parse::<usize>() {
+        Ok(n) if (1..=1_000).contains(&n) => Ok(n),
+        _ => Err("expected a number of subscriptions from 1 to 1000".to_owned()),
     }
 }
 

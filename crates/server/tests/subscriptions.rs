@@ -436,6 +436,49 @@ async fn subscriptions_refuse_bad_tokens_foreign_teams_and_malformed_cursors_wit
 }
 
 #[tokio::test]
+async fn a_connection_may_hold_only_so_many_subscriptions_and_stopping_one_frees_its_place() {
+    let db = taio_persistence::testing::sqlite().await;
+    let fixture = team_fixture(&db.database, "SOC").await;
+    let server = Server::start(&db.url, &["--max-subscriptions-per-connection", "2"]).await;
+    let token = &fixture.lead.token;
+    let mut client = WsClient::connect(&server.ws_url(), Protocol::TransportWs, token).await;
+    client.subscribe("a", EVENTS, json!({})).await;
+    client.subscribe("b", EVENTS, json!({})).await;
+    subscriptions_become(&server, 2).await;
+    client.subscribe("c", EVENTS, json!({})).await;
+    match client.delivery(WAIT).await {
+        Delivery::Next(payload) => {
+            assert_eq!(payload["errors"][0]["extensions"]["code"], "TOO_MANY_SUBSCRIPTIONS", "{payload}");
+            assert_eq!(payload["errors"][0]["extensions"]["max"], 2, "{payload}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(client.delivery(WAIT).await, Delivery::Complete);
+    client.stop("a").await;
+    assert_eq!(client.delivery(WAIT).await, Delivery::Complete, "the stop is confirmed");
+    subscriptions_become(&server, 1).await;
+    client.subscribe("d", EVENTS, json!({})).await;
+    subscriptions_become(&server, 2).await;
+    let mut other = WsClient::connect(&server.ws_url(), Protocol::TransportWs, token).await;
+    other.subscribe("a", EVENTS, json!({})).await;
+    subscriptions_become(&server, 3).await;
+    client.quiet_for(Duration::from_millis(300)).await;
+}
+
+#[tokio::test]
+async fn a_server_with_open_subscriptions_stops_promptly_on_sigterm() {
+    let db = taio_persistence::testing::sqlite().await;
+    let fixture = team_fixture(&db.database, "SOC").await;
+    let mut server = Server::start(&db.url, &[]).await;
+    let mut client = WsClient::connect(&server.ws_url(), Protocol::TransportWs, &fixture.lead.token).await;
+    client.subscribe("1", EVENTS, json!({})).await;
+    subscriptions_become(&server, 1).await;
+    assert!(server.terminate(Duration::from_secs(20)).await, "taio serve kept running for its subscribers");
+    let after = client.message(WAIT).await;
+    assert!(after.as_ref().is_none_or(|m| m["type"] == "close"), "the socket ends with the server: {after:?}");
+}
+
+#[tokio::test]
 async fn a_connection_that_never_sends_connection_init_is_dropped() {
     let db = taio_persistence::testing::sqlite().await;
     let server = Server::start(&db.url, &["--websocket-init-timeout", "1s"]).await;

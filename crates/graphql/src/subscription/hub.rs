@@ -4,7 +4,7 @@
 //! reports the loss, never a silent gap.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use taio_core::incident::{EventPosition, EventWithIncident, IncidentService, MAX_EVENT_BATCH};
@@ -19,11 +19,13 @@ pub struct HubOptions {
     pub poll: Duration,
     /// How often a subscription checks that its token is still valid and its teams still its own.
     pub recheck: Duration,
+    /// Most subscriptions one WebSocket connection may have open at once.
+    pub per_connection: usize,
 }
 
 impl Default for HubOptions {
     fn default() -> Self {
-        Self { buffer: 1024, poll: Duration::from_secs(1), recheck: Duration::from_secs(30) }
+        Self { buffer: 1024, poll: Duration::from_secs(1), recheck: Duration::from_secs(30), per_connection: 32 }
     }
 }
 
@@ -94,6 +96,27 @@ pub(crate) struct OpenSubscription(Arc<AtomicI64>);
 impl Drop for OpenSubscription {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// A subscription's place among its connection's, given back when dropped.
+pub(crate) struct ConnectionSlot(Option<Arc<AtomicUsize>>);
+
+impl ConnectionSlot {
+    /// Takes a place among at most `max` on `connection` (no limit off a WebSocket connection);
+    /// `None` when all are taken.
+    pub(crate) fn take(connection: Option<&Arc<AtomicUsize>>, max: usize) -> Option<Self> {
+        let Some(open) = connection else { return Some(Self(None)) };
+        open.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < max).then_some(n + 1)).ok()?;
+        Some(Self(Some(Arc::clone(open))))
+    }
+}
+
+impl Drop for ConnectionSlot {
+    fn drop(&mut self) {
+        if let Some(open) = &self.0 {
+            open.fetch_sub(1, Ordering::AcqRel);
+        }
     }
 }
 

@@ -47,9 +47,18 @@ impl SubscriptionRoot {
         let team = parse_opt_id("teamId", team_id.as_ref(), TeamId::from_uuid)?;
         let incident = parse_opt_id("incidentId", incident_id.as_ref(), IncidentId::from_uuid)?;
         let after = after.as_deref().map(EventPosition::parse_cursor).transpose()?;
-        let viewer = ctx.viewer()?.clone();
+        let request = ctx.request()?;
+        let viewer = request.viewer.clone();
         let services = ctx.services()?;
         let hub = services.events.clone();
+        let max = hub.options().per_connection;
+        let slot = hub::ConnectionSlot::take(request.subscriptions.as_ref(), max).ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::TooManySubscriptions,
+                format!("this connection already has {max} subscriptions open; stop one or open another connection"),
+            )
+            .with("max", i64::try_from(max).unwrap_or(i64::MAX))
+        })?;
         let scope = services.incidents.event_scope(&viewer, team, incident).await?;
         // Subscribe before reading where to start, so that nothing committed in between is lost.
         let receiver = hub.subscribe();
@@ -70,6 +79,7 @@ impl SubscriptionRoot {
             checked_at: Instant::now(),
             recheck: hub.options().recheck,
             _open: hub.open(),
+            _slot: slot,
         };
         Ok(futures_util::stream::unfold(follower, |mut follower| async move {
             let item = follower.next().await?;
@@ -94,6 +104,7 @@ struct Follower {
     checked_at: Instant,
     recheck: std::time::Duration,
     _open: hub::OpenSubscription,
+    _slot: hub::ConnectionSlot,
 }
 
 impl Follower {

@@ -65,6 +65,21 @@ impl Server {
         }
     }
 
+    /// Sends SIGTERM and waits up to `wait` for the process to exit; whether it did.
+    pub async fn terminate(&mut self, wait: Duration) -> bool {
+        let Some(child) = &mut self.child else { return false };
+        let signalled = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+        assert!(signalled.is_ok_and(|s| s.success()), "kill -TERM");
+        let deadline = Instant::now() + wait;
+        while Instant::now() < deadline {
+            if child.try_wait().expect("the server's status").is_some() {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        false
+    }
+
     /// A handle on a server started elsewhere in the test (not stopped when dropped).
     pub fn attach(address: SocketAddr) -> Self {
         let http = reqwest::Client::builder().no_proxy().timeout(Duration::from_secs(60)).build().expect("client");
@@ -202,6 +217,16 @@ impl WsClient {
         };
         let message = json!({ "id": id, "type": kind, "payload": { "query": query, "variables": variables } });
         self.socket.send(Message::text(message.to_string())).await.expect("send subscribe");
+    }
+
+    /// Stops subscription `id`.
+    pub async fn stop(&mut self, id: &str) {
+        let kind = match self.protocol {
+            Protocol::TransportWs => "complete",
+            Protocol::LegacyWs => "stop",
+        };
+        let message = json!({ "id": id, "type": kind });
+        self.socket.send(Message::text(message.to_string())).await.expect("send stop");
     }
 
     /// The next protocol message (pings answered, keep-alives skipped); `None` when the socket
