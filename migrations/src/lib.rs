@@ -9,6 +9,7 @@ mod m20261126_000003_create_audit_and_access;
 mod m20261126_000004_create_team_settings;
 mod m20261126_000005_create_dashboard_rollups;
 mod m20261201_000006_create_event_outbox;
+mod m20261201_000007_add_event_retention;
 
 /// Runs Taiō's migrations in order.
 #[derive(Debug)]
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000004_create_team_settings::Migration),
             Box::new(m20261126_000005_create_dashboard_rollups::Migration),
             Box::new(m20261201_000006_create_event_outbox::Migration),
+            Box::new(m20261201_000007_add_event_retention::Migration),
         ]
     }
 }

@@ -55,6 +55,12 @@ pub enum IncidentError {
         /// The version stored now, where known.
         actual: Option<i64>,
     },
+    /// A cursor from before the events that were pruned: what followed it is gone.
+    #[error("events through {pruned_through} were pruned")]
+    CursorExpired {
+        /// The last position removed.
+        pruned_through: i64,
+    },
     /// The database is out of reach or saturated.
     #[error("storage unavailable")]
     Unavailable,

@@ -29,6 +29,8 @@ pub enum ErrorCode {
     SubscriptionLagged,
     /// A WebSocket connection has as many subscriptions open as it may.
     TooManySubscriptions,
+    /// A cursor from before pruned events: reload and start from `eventCursor`.
+    CursorExpired,
     /// Anything unexpected.
     InternalServerError,
 }
@@ -48,6 +50,7 @@ impl ErrorCode {
             Self::Unavailable => "UNAVAILABLE",
             Self::SubscriptionLagged => "SUBSCRIPTION_LAGGED",
             Self::TooManySubscriptions => "TOO_MANY_SUBSCRIPTIONS",
+            Self::CursorExpired => "CURSOR_EXPIRED",
             Self::InternalServerError => "INTERNAL_SERVER_ERROR",
         }
     }
@@ -147,6 +150,13 @@ impl From<IncidentError> for ApiError {
                 }
                 error
             }
+            IncidentError::CursorExpired { pruned_through } => Self::new(
+                ErrorCode::CursorExpired,
+                format!(
+                    "the events after this cursor up to ev:{pruned_through} were pruned; reload what you show and start from eventCursor"
+                ),
+            )
+            .with("prunedThrough", format!("ev:{pruned_through}")),
             IncidentError::Unavailable => {
                 Self::new(ErrorCode::Unavailable, "the database is unavailable or busy; retry shortly")
             }
@@ -215,6 +225,7 @@ mod tests {
             ),
             (IncidentError::Conflict { expected: 1, actual: Some(2) }, "CONFLICT"),
             (IncidentError::Unavailable, "UNAVAILABLE"),
+            (IncidentError::CursorExpired { pruned_through: 9 }, "CURSOR_EXPIRED"),
             (IncidentError::Internal("secret SQL".into()), "INTERNAL_SERVER_ERROR"),
         ];
         for (error, code) in cases {

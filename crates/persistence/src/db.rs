@@ -174,6 +174,18 @@ impl Database {
         crate::SqlEvents::new(self.conn.clone(), self.signal.clone())
     }
 
+    /// Deletes the incident events recorded before `before` (see [`crate::Pruned`]); run as the
+    /// owner of the tables.
+    ///
+    /// # Errors
+    /// Storage failures, e.g. a role without DELETE on `incident_events`.
+    pub async fn prune_events(
+        &self,
+        before: chrono::DateTime<chrono::Utc>,
+    ) -> Result<crate::Pruned, taio_core::RepoError> {
+        crate::events::prune(&self.conn, before).await
+    }
+
     /// Starts following other servers' events: on PostgreSQL a task listens for
     /// [`crate::NOTIFY_CHANNEL`] on a connection of its own, outside the pool (to `listen_url`
     /// when given, e.g. straight to PostgreSQL when the pool goes through a transaction pooler;

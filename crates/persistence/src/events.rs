@@ -205,9 +205,65 @@ impl EventLog for SqlEvents {
         Ok(EventPosition::from_stored(row.last))
     }
 
+    async fn pruned_through(&self) -> Result<EventPosition, RepoError> {
+        let row = event_position::Entity::find_by_id(1)
+            .one(&self.conn)
+            .await
+            .map_err(repo_err)?
+            .ok_or_else(|| RepoError::Internal("event_positions has no row".into()))?;
+        Ok(EventPosition::from_stored(row.pruned_through))
+    }
+
     async fn wait_after(&self, seen: EventPosition, timeout: Duration) {
         self.signal.wait_after(seen, timeout).await;
     }
+}
+
+/// What [`prune`] removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pruned {
+    /// Events deleted.
+    pub events: u64,
+    /// The last position removed so far (this run's or an earlier one's).
+    pub through: EventPosition,
+}
+
+/// Deletes the events recorded before `before`, oldest first up to the last such position, and
+/// records how far, in one transaction. Cursors from before that are then refused with
+/// `CURSOR_EXPIRED`. Needs DELETE on `incident_events`, which the application role is not
+/// granted: run it as the tables' owner.
+pub(crate) async fn prune(
+    conn: &DatabaseConnection,
+    before: chrono::DateTime<chrono::Utc>,
+) -> Result<Pruned, RepoError> {
+    use incident_event::Column as C;
+    let txn = crate::db::begin_write(conn).await.map_err(repo_err)?;
+    let newest_old = incident_event::Entity::find()
+        .filter(C::At.lt(before))
+        .order_by_desc(C::Position)
+        .one(&txn)
+        .await
+        .map_err(repo_err)?
+        .map(|row| row.position);
+    let current = event_position::Entity::find_by_id(1)
+        .one(&txn)
+        .await
+        .map_err(repo_err)?
+        .ok_or_else(|| RepoError::Internal("event_positions has no row".into()))?;
+    let Some(through) = newest_old.filter(|p| *p > current.pruned_through) else {
+        txn.commit().await.map_err(repo_err)?;
+        return Ok(Pruned { events: 0, through: EventPosition::from_stored(current.pruned_through) });
+    };
+    let deleted =
+        incident_event::Entity::delete_many().filter(C::Position.lte(through)).exec(&txn).await.map_err(repo_err)?;
+    let record = Query::update()
+        .table(event_position::Entity)
+        .value(event_position::Column::PrunedThrough, through)
+        .and_where(event_position::Column::Id.eq(1))
+        .to_owned();
+    txn.execute(&record).await.map_err(repo_err)?;
+    txn.commit().await.map_err(repo_err)?;
+    Ok(Pruned { events: deleted.rows_affected, through: EventPosition::from_stored(through) })
 }
 
 /// Listens on [`NOTIFY_CHANNEL`] over its own connection to `url` and raises `signal` for every

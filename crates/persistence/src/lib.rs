@@ -23,7 +23,7 @@ pub use actions::SqlActions;
 pub use audit::{AuditReport, BrokenLink, GENESIS};
 pub use db::{Backend, Database, DatabaseConfig, redact as redact_url};
 pub use directory::Directory;
-pub use events::{EventSignal, NOTIFY_CHANNEL, SqlEvents};
+pub use events::{EventSignal, NOTIFY_CHANNEL, Pruned, SqlEvents};
 pub use gauges::{Gauges, OpenIncidentCount, PoolUse};
 pub use incidents::SqlIncidents;
 pub use metrics::SqlMetrics;

@@ -253,3 +253,40 @@ async fn a_commit_on_one_server_wakes_a_reader_on_another_through_notify() {
     assert_eq!(other.events().head().await.unwrap().value(), seen.value() + 1);
     other.close().await;
 }
+
+#[tokio::test]
+async fn pruning_removes_old_events_and_expires_the_cursors_before_them() {
+    for db in test_databases().await {
+        let b = db.backend;
+        let fixture = team_fixture(&db.database, "SOC").await;
+        let lead = &fixture.lead.viewer;
+        let service = service(&db.database);
+        let first = report(&service, lead, "Old news").await;
+        service.record_action(lead, note(first.id, &["C-4"])).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let cutoff = chrono::Utc::now();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        report(&service, lead, "Fresh").await;
+
+        let pruned = db.database.prune_events(cutoff).await.unwrap();
+        assert_eq!((pruned.events, pruned.through), (2, EventPosition::from_stored(2)), "{b}");
+        let kept: Vec<i64> = all_events(&db).await.iter().map(|e| e.position.value()).collect();
+        assert_eq!(kept, vec![3], "{b}: only what was recorded after the cutoff");
+
+        let scope = service.event_scope(lead, None, None).await.unwrap();
+        for stale in [EventPosition::START, EventPosition::from_stored(1)] {
+            let refused = service.events_after(lead, &scope, stale, 100).await;
+            assert!(
+                matches!(refused, Err(IncidentError::CursorExpired { pruned_through: 2 })),
+                "{b}: a cursor before the pruned events is refused: {refused:?}"
+            );
+        }
+        let (rest, _) = service.events_after(lead, &scope, EventPosition::from_stored(2), 100).await.unwrap();
+        assert_eq!(rest.len(), 1, "{b}: resuming right after the pruned events works");
+
+        let again = db.database.prune_events(cutoff).await.unwrap();
+        assert_eq!((again.events, again.through), (0, EventPosition::from_stored(2)), "{b}: nothing more to prune");
+        report(&service, lead, "After pruning").await;
+        assert_eq!(db.database.events().head().await.unwrap(), EventPosition::from_stored(4), "{b}: no reuse");
+    }
+}

@@ -1363,6 +1363,11 @@
     if (phase === 'stopped' && ['UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND'].includes(info.code)) {
       refresh();
     }
+    // The events since the figures on screen were pruned: read the figures again and follow
+    // from their cursor.
+    if (phase === 'stopped' && info.code === 'CURSOR_EXPIRED') {
+      refresh(true);
+    }
   }
 
   function eventArrived() {

@@ -41,6 +41,26 @@ pub enum Command {
     /// Database administration.
     #[command(subcommand)]
     Db(DbCommand),
+    /// The incident event log (what subscriptions replay).
+    #[command(subcommand)]
+    Events(EventsCommand),
+}
+
+/// `taio events …`
+#[derive(Debug, Subcommand)]
+pub enum EventsCommand {
+    /// Delete the incident events recorded more than `--older-than-days` ago. Subscribers resuming
+    /// from a cursor before them get `CURSOR_EXPIRED` and start again from `eventCursor`; the
+    /// incidents, actions, transitions and audit trail are untouched. Run it as the owner of the
+    /// tables (the application role may not delete events).
+    Prune {
+        /// Keep the events of the last this many days.
+        #[arg(long)]
+        older_than_days: u32,
+        /// The database, as its owner.
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
 }
 
 /// `taio db …`

@@ -96,6 +96,20 @@ async fn run(command: Command) -> Result<(), String> {
             db.close().await;
             result
         }
+        Command::Events(taio_server::config::EventsCommand::Prune { older_than_days, database }) => {
+            let db = open(&database).await?;
+            let before = clock.now() - chrono::Duration::days(i64::from(older_than_days));
+            let pruned = db.prune_events(before).await.map_err(|e| format!("pruning failed: {e}"));
+            db.close().await;
+            let pruned = pruned?;
+            say(&format!(
+                "pruned {} events recorded before {}; cursors up to {} now get CURSOR_EXPIRED",
+                pruned.events,
+                before.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                pruned.through.cursor()
+            ));
+            Ok(())
+        }
         Command::Audit(AuditCommand::Verify { database }) => {
             let db = open(&database).await?;
             let report = db.verify_audit().await.map_err(|e| format!("cannot read the audit trail: {e}"))?;

@@ -65,6 +65,7 @@ fn every_command_has_help() {
         &["db", "--help"],
         &["db", "grants", "--help"],
         &["bench", "events", "--help"],
+        &["events", "prune", "--help"],
     ] {
         let output = taio(args);
         assert!(output.status.success(), "taio {args:?}: {}", stderr(&output));
@@ -186,6 +187,18 @@ async fn a_token_listed_by_the_cli_can_be_revoked_by_it_and_stops_working() {
     assert_eq!(unknown.status.code(), Some(1), "an unknown token is an error");
     let verify = taio(&["audit", "verify", "--database-url", &url]);
     assert!(stdout(&verify).contains("audit trail intact"), "the revocation is audited: {}", stdout(&verify));
+}
+
+#[test]
+fn events_prune_reports_what_it_removed() {
+    let file = SqliteFile::new();
+    let url = file.url();
+    let run = taio(&["events", "prune", "--older-than-days", "30", "--database-url", &url]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    assert!(stdout(&run).starts_with("pruned 0 events recorded before "), "{}", stdout(&run));
+    assert!(stdout(&run).contains("cursors up to ev:0 now get CURSOR_EXPIRED"), "{}", stdout(&run));
+    let missing = taio(&["events", "prune", "--database-url", &url]);
+    assert_eq!(missing.status.code(), Some(2), "--older-than-days is required");
 }
 
 #[test]

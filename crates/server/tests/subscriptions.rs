@@ -398,8 +398,17 @@ async fn subscriptions_refuse_bad_tokens_foreign_teams_and_malformed_cursors_wit
             assert_ne!(answer.as_ref().map(|m| m["type"].clone()), Some(json!("connection_ack")), "{b}: {answer:?}");
         }
 
+        // Events pruned: a cursor from before them is expired; the current one is fine.
+        report(&server, &cert.lead.token, &cert.team.id.to_string(), "Soon pruned").await;
+        let pruned = db.database.prune_events(chrono::Utc::now() + chrono::Duration::seconds(1)).await.unwrap();
+        assert_eq!(pruned.events, 1, "{b}");
         let mut client = WsClient::connect(&server.ws_url(), Protocol::TransportWs, &cert.lead.token).await;
+        client.subscribe("current", EVENTS, json!({ "after": cursor(&server, &cert.lead.token).await })).await;
+        subscriptions_become(&server, 1).await;
+        client.stop("current").await;
+        assert_eq!(client.delivery(WAIT).await, Delivery::Complete, "{b}");
         let cases = [
+            (json!({ "after": "ev:0" }), "CURSOR_EXPIRED"),
             (json!({ "team": soc.team.id.to_string() }), "NOT_FOUND"),
             (json!({ "incident": uuid::Uuid::new_v4().to_string() }), "NOT_FOUND"),
             (json!({ "team": "not-an-id" }), "BAD_USER_INPUT"),

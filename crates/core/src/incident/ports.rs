@@ -224,6 +224,13 @@ pub trait EventLog: Send + Sync + std::fmt::Debug {
     /// [`RepoError::Unavailable`] / [`RepoError::Internal`].
     async fn head(&self) -> Result<EventPosition, RepoError>;
 
+    /// The last position removed by pruning ([`EventPosition::START`] when none was): a read
+    /// after an older position would miss events.
+    ///
+    /// # Errors
+    /// [`RepoError::Unavailable`] / [`RepoError::Internal`].
+    async fn pruned_through(&self) -> Result<EventPosition, RepoError>;
+
     /// Returns when an event after `seen` may have committed (a wake-up from this process or, on
     /// PostgreSQL, a notification from any server), or after `timeout` at the latest. A wake-up
     /// is a hint: the caller reads the log to learn what is there.

@@ -678,6 +678,7 @@ impl IncidentService {
         limit: u64,
     ) -> Result<(Vec<EventWithIncident>, EventPosition), IncidentError> {
         let events = self.events.read(after, Some(scope), limit.clamp(1, MAX_EVENT_BATCH)).await?;
+        self.still_kept(after).await?;
         let read_up_to = events.last().map_or(after, |e| e.position);
         let mut delivered = self.with_incidents(events).await?;
         delivered.retain(|e| may_follow(viewer, scope, e));
@@ -696,8 +697,19 @@ impl IncidentService {
         limit: u64,
     ) -> Result<(Vec<EventWithIncident>, EventPosition), IncidentError> {
         let events = self.events.read(after, None, limit.clamp(1, MAX_EVENT_BATCH)).await?;
+        self.still_kept(after).await?;
         let read_up_to = events.last().map_or(after, |e| e.position);
         Ok((self.with_incidents(events).await?, read_up_to))
+    }
+
+    /// Checked after a read, which pruning may have overtaken: pruning removes events and records
+    /// how far in one transaction, so a read that missed removed events sees the record here.
+    async fn still_kept(&self, after: EventPosition) -> Result<(), IncidentError> {
+        let pruned_through = self.events.pruned_through().await?;
+        if after < pruned_through {
+            return Err(IncidentError::CursorExpired { pruned_through: pruned_through.value() });
+        }
+        Ok(())
     }
 
     /// The position of the last committed event: a subscriber starting from it receives what

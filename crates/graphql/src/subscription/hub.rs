@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::time::Duration;
 
+use taio_core::IncidentError;
 use taio_core::incident::{EventPosition, EventWithIncident, IncidentService, MAX_EVENT_BATCH};
 use tokio::sync::broadcast;
 
@@ -149,6 +150,11 @@ async fn follow(
                 if !full {
                     incidents.wait_for_events(last, options.poll).await;
                 }
+            }
+            Err(IncidentError::CursorExpired { pruned_through }) => {
+                // Pruned past what this server had read: its subscribers resume and are told.
+                tracing::warn!(pruned_through, "events this server had not read yet were pruned; skipping them");
+                last = last.max(EventPosition::from_stored(pruned_through));
             }
             Err(error) => {
                 tracing::warn!(?error, "event fan-out cannot read the log; retrying");

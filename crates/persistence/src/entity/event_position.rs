@@ -9,6 +9,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: i32,
     pub last: i64,
+    pub pruned_through: i64,
 }
 
 /// No relations.
