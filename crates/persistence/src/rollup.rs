@@ -154,7 +154,7 @@ pub(crate) mod tests {
     use sea_orm::{EntityTrait, Statement};
     use taio_core::incident::{ActionKind, NewActionRequest, NewIncidentRequest, Stage};
     use taio_core::{SystemClock, Text};
-    use taio_migrations::{MigrationName as _, MigratorTrait};
+    use taio_migrations::MigratorTrait;
 
     use super::*;
     use crate::entity::{action, action_service};

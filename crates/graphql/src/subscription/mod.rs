@@ -36,7 +36,9 @@ impl SubscriptionRoot {
     /// resume without a gap; without `after` the stream starts with the next change (read
     /// `eventCursor` with your first query to start from a known point). A subscriber that falls
     /// too far behind receives a `SUBSCRIPTION_LAGGED` error with `resumeAfter` and the stream
-    /// ends; a revoked token ends it with `UNAUTHENTICATED`.
+    /// ends; a revoked token ends it with `UNAUTHENTICATED`, a cursor from before pruned events
+    /// with `CURSOR_EXPIRED`, and a connection may hold a limited number of subscriptions
+    /// (`TOO_MANY_SUBSCRIPTIONS`).
     async fn incident_events(
         &self,
         ctx: &Context<'_>,
@@ -60,7 +62,7 @@ impl SubscriptionRoot {
             .with("max", i64::try_from(max).unwrap_or(i64::MAX))
         })?;
         let scope = services.incidents.event_scope(&viewer, team, incident).await?;
-        // Subscribe before reading where to start, so that nothing committed in between is lost.
+        // Renewed before each read of the log (see `Follower::step`).
         let receiver = hub.subscribe();
         let start = match after {
             Some(after) => after,
