@@ -295,23 +295,35 @@ mod tests {
     }
 
     #[test]
-    fn every_incident_write_operation_has_an_event_kind() {
-        for operation in [
-            "reportIncident",
-            "acknowledgeIncident",
-            "classifyIncident",
-            "reassignIncident",
-            "transitionIncident",
-            "closeIncident",
-            "reopenIncident",
-            "holdIncident",
-            "resumeIncident",
-            "restrictIncident",
-            "addIncidentParticipant",
-            "removeIncidentParticipant",
-            "recordAction",
+    fn every_state_machine_command_has_its_own_event_kind() {
+        use crate::id::PersonId;
+        use crate::incident::{Classification, Command, Resolution, Stage};
+        let owner = PersonId::generate();
+        let commands = [
+            (Command::Acknowledge { owner }, EventKind::Acknowledged),
+            (Command::Classify(Classification::default()), EventKind::Classified),
+            (Command::Assign { owner }, EventKind::Reassigned),
+            (Command::Transition { to: Stage::D4, reason: None, classification: None }, EventKind::Transitioned),
+            (Command::Close { resolution: Resolution::Resolved, summary: None, duplicate_of: None }, EventKind::Closed),
+            (Command::Reopen { to: None, reason: None }, EventKind::Reopened),
+        ];
+        for (command, kind) in commands {
+            assert_eq!(EventKind::of_operation(command.operation()), Some(kind), "{}", command.operation());
+        }
+    }
+
+    #[test]
+    fn the_other_incident_writes_have_event_kinds_and_directory_writes_none() {
+        for (operation, kind) in [
+            ("reportIncident", EventKind::Reported),
+            ("holdIncident", EventKind::Held),
+            ("resumeIncident", EventKind::Resumed),
+            ("restrictIncident", EventKind::RestrictionChanged),
+            ("addIncidentParticipant", EventKind::ParticipantsChanged),
+            ("removeIncidentParticipant", EventKind::ParticipantsChanged),
+            ("recordAction", EventKind::ActionRecorded),
         ] {
-            assert!(EventKind::of_operation(operation).is_some(), "{operation}");
+            assert_eq!(EventKind::of_operation(operation), Some(kind), "{operation}");
         }
         assert_eq!(EventKind::of_operation("createTeam"), None);
     }
