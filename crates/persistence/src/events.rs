@@ -260,6 +260,8 @@ pub(crate) async fn prune(
         .table(event_position::Entity)
         .value(event_position::Column::PrunedThrough, through)
         .and_where(event_position::Column::Id.eq(1))
+        // A prune running at the same time with a later cutoff may have recorded more already.
+        .and_where(event_position::Column::PrunedThrough.lt(through))
         .to_owned();
     txn.execute(&record).await.map_err(repo_err)?;
     txn.commit().await.map_err(repo_err)?;

@@ -677,10 +677,7 @@ impl IncidentService {
         after: EventPosition,
         limit: u64,
     ) -> Result<(Vec<EventWithIncident>, EventPosition), IncidentError> {
-        let events = self.events.read(after, Some(scope), limit.clamp(1, MAX_EVENT_BATCH)).await?;
-        self.still_kept(after).await?;
-        let read_up_to = events.last().map_or(after, |e| e.position);
-        let mut delivered = self.with_incidents(events).await?;
+        let (mut delivered, read_up_to) = self.read_events(after, Some(scope), limit).await?;
         delivered.retain(|e| may_follow(viewer, scope, e));
         Ok((delivered, read_up_to))
     }
@@ -696,20 +693,25 @@ impl IncidentService {
         after: EventPosition,
         limit: u64,
     ) -> Result<(Vec<EventWithIncident>, EventPosition), IncidentError> {
-        let events = self.events.read(after, None, limit.clamp(1, MAX_EVENT_BATCH)).await?;
-        self.still_kept(after).await?;
-        let read_up_to = events.last().map_or(after, |e| e.position);
-        Ok((self.with_incidents(events).await?, read_up_to))
+        self.read_events(after, None, limit).await
     }
 
-    /// Checked after a read, which pruning may have overtaken: pruning removes events and records
-    /// how far in one transaction, so a read that missed removed events sees the record here.
-    async fn still_kept(&self, after: EventPosition) -> Result<(), IncidentError> {
+    /// A batch of the log after `after` with its incidents, and the position of its last event.
+    /// Pruning is checked after the read, which it may have overtaken: pruning removes events and
+    /// records how far in one transaction, so a read that missed removed events sees the record.
+    async fn read_events(
+        &self,
+        after: EventPosition,
+        scope: Option<&EventScope>,
+        limit: u64,
+    ) -> Result<(Vec<EventWithIncident>, EventPosition), IncidentError> {
+        let events = self.events.read(after, scope, limit.clamp(1, MAX_EVENT_BATCH)).await?;
         let pruned_through = self.events.pruned_through().await?;
         if after < pruned_through {
             return Err(IncidentError::CursorExpired { pruned_through: pruned_through.value() });
         }
-        Ok(())
+        let read_up_to = events.last().map_or(after, |e| e.position);
+        Ok((self.with_incidents(events).await?, read_up_to))
     }
 
     /// The position of the last committed event: a subscriber starting from it receives what

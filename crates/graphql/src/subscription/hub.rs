@@ -36,7 +36,7 @@ pub struct EventHub {
     sender: broadcast::Sender<Arc<EventWithIncident>>,
     options: HubOptions,
     active: Arc<AtomicI64>,
-    delivered_up_to: Arc<AtomicI64>,
+    broadcast_position: Arc<AtomicI64>,
 }
 
 impl std::fmt::Debug for EventHub {
@@ -53,9 +53,13 @@ impl EventHub {
     #[must_use]
     pub fn start(incidents: IncidentService, options: HubOptions) -> Self {
         let (sender, _) = broadcast::channel(options.buffer.max(1));
-        let hub =
-            Self { sender, options, active: Arc::new(AtomicI64::new(0)), delivered_up_to: Arc::new(AtomicI64::new(0)) };
-        tokio::spawn(follow(incidents, hub.sender.clone(), options, Arc::clone(&hub.delivered_up_to)));
+        let hub = Self {
+            sender,
+            options,
+            active: Arc::new(AtomicI64::new(0)),
+            broadcast_position: Arc::new(AtomicI64::new(0)),
+        };
+        tokio::spawn(follow(incidents, hub.sender.clone(), options, Arc::clone(&hub.broadcast_position)));
         hub
     }
 
@@ -81,7 +85,7 @@ impl EventHub {
     /// The position of the last event broadcast.
     #[must_use]
     pub fn broadcast_up_to(&self) -> EventPosition {
-        EventPosition::from_stored(self.delivered_up_to.load(Ordering::Relaxed))
+        EventPosition::from_stored(self.broadcast_position.load(Ordering::Relaxed))
     }
 
     /// Counts a subscription as open until the guard is dropped.
@@ -125,7 +129,7 @@ async fn follow(
     incidents: IncidentService,
     sender: broadcast::Sender<Arc<EventWithIncident>>,
     options: HubOptions,
-    delivered_up_to: Arc<AtomicI64>,
+    broadcast_position: Arc<AtomicI64>,
 ) {
     let mut last = loop {
         match incidents.event_head().await {
@@ -136,7 +140,7 @@ async fn follow(
             }
         }
     };
-    delivered_up_to.store(last.value(), Ordering::Relaxed);
+    broadcast_position.store(last.value(), Ordering::Relaxed);
     loop {
         match incidents.feed_after(last, MAX_EVENT_BATCH).await {
             Ok((events, read_up_to)) => {
@@ -146,7 +150,7 @@ async fn follow(
                     let _ = sender.send(Arc::new(event));
                 }
                 last = read_up_to;
-                delivered_up_to.store(last.value(), Ordering::Relaxed);
+                broadcast_position.store(last.value(), Ordering::Relaxed);
                 if !full {
                     incidents.wait_for_events(last, options.poll).await;
                 }
